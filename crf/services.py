@@ -1,0 +1,290 @@
+"""Write services for visits and their instruments, and for a whole patient document.
+
+One function per operation (DESIGN.md "Data flow"): validate, write the visit and its instruments
+in one transaction with their audit events, and ask for scoring after commit.
+"""
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from crf.documents import read_visit
+from crf.models import HAQ, MMT8, LabResult, Visit
+from registry.audit import Actor, audit_events, audit_write, snapshot
+from registry.documents import Errors, join, read_autoantibody, read_patient, read_treatment
+from registry.documents import expect_list
+from registry.errors import ConflictError, InputError, LockedError
+from registry.models import Patient, Site
+from registry.services import autoantibody_upsert, patient_upsert, treatment_upsert
+from registry.signals import request_scoring
+
+
+def validation_to_input_error(exc: ValidationError, path: str = "") -> InputError:
+    """Django's field errors as (JSON path, message) pairs."""
+    if hasattr(exc, "error_dict"):
+        pairs = []
+        for field, errors in exc.error_dict.items():
+            where = path if field == "__all__" else join(path, field)
+            pairs.extend((where, message) for e in errors for message in e.messages)
+        return InputError(pairs)
+    return InputError([(path, message) for message in exc.messages])
+
+
+def _visit_state(visit: Visit) -> dict[str, Any]:
+    """Everything stored for a visit, for change detection and audit."""
+    state: dict[str, Any] = {"visit": snapshot(visit)}
+    mmt = MMT8.objects.filter(visit=visit).first()
+    state["mmt8"] = snapshot(mmt) if mmt else None
+    haq = HAQ.objects.filter(visit=visit).first()
+    state["haq"] = snapshot(haq) if haq else None
+    state["labs"] = {lab.enzyme: (lab, snapshot(lab)) for lab in LabResult.objects.filter(visit=visit)}
+    return state
+
+
+def _write_one_to_one(model, visit: Visit, existing_snapshot, values, actor, ids) -> list:
+    """Create, replace or delete the visit's MMT-8 or HAQ row; return audit events."""
+    current = model.objects.filter(visit=visit).first()
+    if values is None:
+        if current is None:
+            return []
+        events = audit_events(actor, current, existing_snapshot, None, **ids)
+        current.delete()
+        return events
+    if current is None:
+        current = model(visit=visit, **values)
+        current.full_clean(exclude=["visit"])
+        current.save()
+        return audit_events(actor, current, None, snapshot(current), **ids)
+    for name, value in values.items():
+        setattr(current, name, value)
+    current.full_clean(exclude=["visit"])
+    after = snapshot(current)
+    if after == existing_snapshot:
+        return []
+    current.save()
+    return audit_events(actor, current, existing_snapshot, after, **ids)
+
+
+def _write_labs(visit: Visit, existing: dict, labs: dict, actor: Actor, ids) -> list:
+    events = []
+    for enzyme, (lab, before) in existing.items():
+        if enzyme not in labs:
+            events += audit_events(actor, lab, before, None, **ids)
+            lab.delete()
+    for enzyme, values in labs.items():
+        if enzyme in existing:
+            lab, before = existing[enzyme]
+            for name, value in values.items():
+                setattr(lab, name, value)
+            lab.full_clean(exclude=["visit"])
+            after = snapshot(lab)
+            if after != before:
+                lab.save()
+                events += audit_events(actor, lab, before, after, **ids)
+        else:
+            lab = LabResult(visit=visit, enzyme=enzyme, **values)
+            lab.full_clean(exclude=["visit"])
+            lab.save()
+            events += audit_events(actor, lab, None, snapshot(lab), **ids)
+    return events
+
+
+def _check_baseline(patient: Patient, visit: Visit | None, values: dict, path: str) -> None:
+    if values.get("kind") != Visit.Kind.BASELINE:
+        return
+    others = Visit.objects.filter(patient=patient, kind=Visit.Kind.BASELINE)
+    if visit is not None and visit.pk:
+        others = others.exclude(pk=visit.pk)
+    other = others.first()
+    if other is not None:
+        raise InputError([(join(path, "kind"),
+                           f"The patient already has a baseline visit ({other.visit_date}).")])  # fmt: skip
+
+
+@transaction.atomic
+def visit_save(
+    *,
+    actor: Actor,
+    patient: Patient,
+    data: dict[str, Any],
+    visit: Visit | None = None,
+    expected_version: int | None = None,
+    status: str | None = None,
+    path: str = "",
+) -> tuple[Visit, str]:
+    """Create or replace a visit and all its instruments from a visit document.
+
+    The visit is `visit` when given (an edit; its date may change), else the patient's visit on
+    the document's date. The document is the whole visit: an instrument it leaves out is
+    removed. With `expected_version`, a visit changed since that version raises ConflictError.
+    Returns the visit and "created", "updated" or "unchanged".
+    """
+    errors = Errors()
+    parsed = read_visit(errors, path, data, born=patient.birth_month_start)
+    errors.raise_if_any()
+    assert parsed is not None
+    values = parsed["visit"]
+    if status is not None:
+        values["status"] = status
+
+    if visit is None:
+        visit = (
+            Visit.objects.select_for_update()
+            .filter(patient=patient, visit_date=values["visit_date"])
+            .first()
+        )
+    else:
+        visit = Visit.objects.select_for_update().get(pk=visit.pk)
+        clash = Visit.objects.filter(patient=patient, visit_date=values["visit_date"])
+        if clash.exclude(pk=visit.pk).exists():
+            raise InputError([(join(path, "visit_date"),
+                               "The patient already has a visit on this date.")])  # fmt: skip
+    if visit is not None:
+        if expected_version is not None and visit.version != expected_version:
+            raise ConflictError(
+                f"The visit was changed by someone else (now version {visit.version}, "
+                f"you edited version {expected_version}). Reload it and apply your change again.",
+                current_version=visit.version,
+            )
+        if visit.status == Visit.Status.LOCKED:
+            raise LockedError("The visit is locked (signed); unlock it before editing.")
+    _check_baseline(patient, visit, values, path)
+    ids = {"site_id": patient.site_id, "patient_id": patient.pk}
+
+    try:
+        with transaction.atomic():
+            if visit is None:
+                visit = Visit(patient=patient, **values)
+                visit.full_clean()
+                visit.save()
+                events = audit_events(actor, visit, None, snapshot(visit), **ids)
+                events += _write_one_to_one(MMT8, visit, None, parsed["mmt8"], actor, ids)
+                events += _write_one_to_one(HAQ, visit, None, parsed["haq"], actor, ids)
+                events += _write_labs(visit, {}, parsed["labs"], actor, ids)
+                outcome = "created"
+            else:
+                before = _visit_state(visit)
+                for name, value in values.items():
+                    setattr(visit, name, value)
+                visit.full_clean()
+                events = []
+                after = snapshot(visit)
+                if after != before["visit"]:
+                    events += audit_events(actor, visit, before["visit"], after, **ids)
+                events += _write_one_to_one(MMT8, visit, before["mmt8"], parsed["mmt8"], actor, ids)
+                events += _write_one_to_one(HAQ, visit, before["haq"], parsed["haq"], actor, ids)
+                events += _write_labs(visit, before["labs"], parsed["labs"], actor, ids)
+                if not events:
+                    return visit, "unchanged"
+                visit.version += 1
+                visit.save()
+                outcome = "updated"
+    except ValidationError as exc:
+        raise validation_to_input_error(exc, path) from None
+    except IntegrityError as exc:
+        # A concurrent writer created the same visit between our check and our insert.
+        raise ConflictError(f"The visit was written concurrently: {exc}") from None
+    audit_write(events)
+    request_scoring([patient.pk])
+    return visit, outcome
+
+
+@transaction.atomic
+def visit_delete(*, actor: Actor, visit: Visit, expected_version: int | None = None) -> None:
+    visit = Visit.objects.select_for_update().get(pk=visit.pk)
+    if expected_version is not None and visit.version != expected_version:
+        raise ConflictError("The visit was changed by someone else.", current_version=visit.version)
+    if visit.status == Visit.Status.LOCKED:
+        raise LockedError("The visit is locked (signed); unlock it before deleting.")
+    ids = {"site_id": visit.patient.site_id, "patient_id": visit.patient_id}
+    state = _visit_state(visit)
+    events = []
+    for model, key in ((MMT8, "mmt8"), (HAQ, "haq")):
+        events += _write_one_to_one(model, visit, state[key], None, actor, ids)
+    events += _write_labs(visit, state["labs"], {}, actor, ids)
+    events += audit_events(actor, visit, state["visit"], None, **ids)
+    # Response records reference the visit; the scoring app removes them through its hook.
+    from registry.signals import visit_deleting
+
+    visit_deleting.send(sender=Visit, visit_id=visit.pk)
+    visit.delete()
+    audit_write(events)
+    request_scoring([visit.patient_id])
+
+
+def patient_document_save(
+    *, actor: Actor, site: Site, data: Any, path: str = ""
+) -> dict[str, Any]:
+    """Store one patient of a submission document with everything nested in it, as one unit.
+
+    All or nothing: any error rolls the whole patient back and raises InputError naming every
+    bad field. Nested autoantibodies and treatments are upserted by their natural keys; entries
+    stored earlier but absent from the document are kept (a site deletes through the API).
+    Returns the result entry of the submission answer for this patient and its visits.
+    """
+    errors = Errors()
+    values = read_patient(errors, path, data)
+    born = None
+    if values and values.get("birth_year") and values.get("birth_month"):
+        born = date(values["birth_year"], values["birth_month"], 1)
+    antibodies, treatments, visits = [], [], []
+    if isinstance(data, dict):
+        for key, reader, into in (
+            ("autoantibodies", read_autoantibody, antibodies),
+            ("treatments", read_treatment, treatments),
+        ):
+            listed = expect_list(errors, join(path, key), data.get(key))
+            for index, item in enumerate(listed or []):
+                into.append(reader(errors, join(join(path, key), index), item, born))
+        visits = expect_list(errors, join(path, "visits"), data.get("visits")) or []
+        seen_dates: dict[Any, int] = {}
+        for index, item in enumerate(visits):
+            # Read every visit up front so that one answer names every bad field.
+            read_visit(errors, join(join(path, "visits"), index), item, born=born)
+            if isinstance(item, dict) and isinstance(item.get("visit_date"), str):
+                first = seen_dates.setdefault(item["visit_date"], index)
+                if first != index:
+                    errors.add(join(join(path, "visits"), index) + ".visit_date",
+                               f"Same date as visits[{first}]; one visit per date.")  # fmt: skip
+        baselines = [i for i, v in enumerate(visits) if isinstance(v, dict)
+                     and v.get("kind") == "baseline"]  # fmt: skip
+        for index in baselines[1:]:
+            errors.add(join(join(path, "visits"), index) + ".kind",
+                       "Only one baseline visit per patient.")  # fmt: skip
+    errors.raise_if_any()
+    assert values is not None
+
+    try:
+        with transaction.atomic():
+            patient, outcome = patient_upsert(actor=actor, site=site, values=values)
+            nested_changed = False
+            for key, upsert, items in (
+                ("autoantibodies", autoantibody_upsert, antibodies),
+                ("treatments", treatment_upsert, treatments),
+            ):
+                for index, item in enumerate(items):
+                    try:
+                        _, status = upsert(actor=actor, patient=patient, values=item)
+                    except ValidationError as exc:
+                        raise validation_to_input_error(exc, join(join(path, key), index)) from None
+                    nested_changed |= status != "unchanged"
+            # Visits that stop being the baseline go first, so a document that moves the
+            # baseline to another date does not trip over the one-baseline rule halfway.
+            order = sorted(range(len(visits)), key=lambda i: visits[i].get("kind") == "baseline")  # all dicts: read above
+            visit_results: list[dict[str, Any]] = [{} for _ in visits]
+            for index in order:
+                vpath = join(join(path, "visits"), index)
+                visit, visit_outcome = visit_save(
+                    actor=actor, patient=patient, data=visits[index], path=vpath
+                )
+                visit_results[index] = {"visit_date": visit.visit_date.isoformat(),
+                                        "status": visit_outcome, "id": visit.pk}  # fmt: skip
+                nested_changed |= visit_outcome != "unchanged"
+    except ValidationError as exc:
+        raise validation_to_input_error(exc, path) from None
+    if outcome == "unchanged" and nested_changed:
+        outcome = "updated"
+    return {"patient_id": patient.patient_id, "status": outcome, "id": patient.pk,
+            "visits": visit_results}  # fmt: skip

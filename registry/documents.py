@@ -1,0 +1,319 @@
+"""Reading the submission document (DESIGN.md): strict, with the JSON path of every error.
+
+Unknown keys, wrong types and out-of-range values are errors, never silently dropped or coerced,
+because a site's script that misspells a field must learn it at once rather than lose data.
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from registry.errors import InputError
+from registry.vocabularies import (
+    Antibody,
+    AntibodyMethod,
+    AntibodyResult,
+    Diagnosis,
+    Drug,
+    Route,
+    Sex,
+)
+
+MISSING = object()
+
+
+class Errors:
+    """Collects (path, message) pairs so one answer names every bad field."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.items.append((path, message))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise InputError(self.items)
+
+
+def join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def expect_object(errors: Errors, path: str, value: Any, allowed: Iterable[str]) -> dict | None:
+    if not isinstance(value, Mapping):
+        errors.add(path, "Must be a JSON object.")
+        return None
+    allowed = set(allowed)
+    for key in value:
+        if key not in allowed:
+            errors.add(join(path, str(key)), "Unknown field.")
+    return dict(value)
+
+
+def expect_list(errors: Errors, path: str, value: Any) -> list | None:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        errors.add(path, "Must be a JSON list.")
+        return None
+    return value
+
+
+def required(errors: Errors, obj: Mapping, path: str, key: str) -> Any:
+    if key not in obj or obj[key] is None:
+        errors.add(join(path, key), "This field is required.")
+        return MISSING
+    return obj[key]
+
+
+def text(
+    errors: Errors, path: str, value: Any, *, max_length: int, allow_empty: bool = True
+) -> str | None:
+    if value is None:
+        return "" if allow_empty else None
+    if not isinstance(value, str):
+        errors.add(path, "Must be a string.")
+        return None
+    value = value.strip()
+    if not value and not allow_empty:
+        errors.add(path, "Must not be empty.")
+        return None
+    if len(value) > max_length:
+        errors.add(path, f"Must be at most {max_length} characters.")
+        return None
+    return value
+
+
+def choice(errors: Errors, path: str, value: Any, choices: type) -> str | None:
+    values = [c for c, _ in choices.choices]
+    if not isinstance(value, str) or value not in values:
+        errors.add(path, f"Must be one of: {', '.join(values)}.")
+        return None
+    return value
+
+
+def iso_date(
+    errors: Errors, path: str, value: Any, *, not_before: date | None = None, what: str = ""
+) -> date | None:
+    if not isinstance(value, str):
+        errors.add(path, "Must be a date as YYYY-MM-DD.")
+        return None
+    try:
+        parsed = date.fromisoformat(value)
+        if len(value) != 10:
+            raise ValueError
+    except ValueError:
+        errors.add(path, "Must be a date as YYYY-MM-DD.")
+        return None
+    if parsed > date.today():
+        errors.add(path, "Date cannot be in the future.")
+        return None
+    if not_before is not None and parsed < not_before:
+        errors.add(path, f"Date cannot be before {what or not_before.isoformat()}.")
+        return None
+    return parsed
+
+
+def number(
+    errors: Errors,
+    path: str,
+    value: Any,
+    *,
+    minimum: Decimal | int | None = None,
+    maximum: Decimal | int | None = None,
+    places: int | None = None,
+    integer: bool = False,
+    exclusive_minimum: bool = False,
+    unit: str = "",
+) -> Decimal | int | None:
+    """A JSON number within range, at the stated resolution; strings and booleans are errors."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        errors.add(path, "Must be a number.")
+        return None
+    if integer:
+        if isinstance(value, float) and not value.is_integer():
+            errors.add(path, "Must be a whole number.")
+            return None
+        value = int(value)
+    try:
+        exact = Decimal(str(value)) if not integer else Decimal(value)
+    except InvalidOperation:
+        errors.add(path, "Must be a finite number.")
+        return None
+    if not exact.is_finite():
+        errors.add(path, "Must be a finite number.")
+        return None
+    suffix = f" {unit}" if unit else ""
+    if minimum is not None and (exact <= minimum if exclusive_minimum else exact < minimum):
+        if exclusive_minimum:
+            errors.add(path, f"Must be greater than {minimum}{suffix}.")
+        else:
+            errors.add(path, f"Must be between {minimum} and {maximum}{suffix}."
+                       if maximum is not None else f"Must be at least {minimum}{suffix}.")
+        return None
+    if maximum is not None and exact > maximum:
+        if minimum is not None and not exclusive_minimum:
+            errors.add(path, f"Must be between {minimum} and {maximum}{suffix}.")
+        else:
+            errors.add(path, f"Must be at most {maximum}{suffix}.")
+        return None
+    if places is not None and -exact.as_tuple().exponent > places and exact != exact.quantize(
+        Decimal(1).scaleb(-places)
+    ):
+        step = "whole numbers" if places == 0 else f"steps of {Decimal(1).scaleb(-places)}"
+        errors.add(path, f"Must be given in {step}.")
+        return None
+    if integer:
+        return int(exact)
+    return exact
+
+
+def optional(obj: Mapping, key: str, reader: Callable[[Any], Any]) -> Any:
+    value = obj.get(key)
+    return None if value is None else reader(value)
+
+
+# --- patients -----------------------------------------------------------------------------------
+
+PATIENT_KEYS = (
+    "patient_id", "sex", "birth_year_month", "diagnosis", "onset_date", "diagnosis_date",
+    "autoantibodies", "treatments", "visits",
+)  # fmt: skip
+ANTIBODY_KEYS = ("antibody", "result", "method", "intensity", "sample_date")
+TREATMENT_KEYS = (
+    "drug", "drug_other", "dose", "dose_unit", "route", "frequency", "start_date", "stop_date",
+    "stop_reason",
+)  # fmt: skip
+
+
+def birth_year_month(errors: Errors, path: str, value: Any) -> tuple[int, int] | None:
+    if not isinstance(value, str) or len(value) != 7 or value[4] != "-":
+        errors.add(path, "Must be a year and month as YYYY-MM.")
+        return None
+    try:
+        year, month = int(value[:4]), int(value[5:])
+    except ValueError:
+        errors.add(path, "Must be a year and month as YYYY-MM.")
+        return None
+    today = date.today()
+    if not (1 <= month <= 12 and 1900 <= year):
+        errors.add(path, "Must be a year and month as YYYY-MM.")
+        return None
+    if (year, month) > (today.year, today.month):
+        errors.add(path, "Cannot be in the future.")
+        return None
+    return year, month
+
+
+def read_patient(errors: Errors, path: str, data: Any) -> dict | None:
+    """The patient's own fields as model field values (nested lists are read separately)."""
+    obj = expect_object(errors, path, data, PATIENT_KEYS)
+    if obj is None:
+        return None
+    values: dict[str, Any] = {}
+    raw = required(errors, obj, path, "patient_id")
+    if raw is not MISSING:
+        values["patient_id"] = text(
+            errors, join(path, "patient_id"), raw, max_length=64, allow_empty=False
+        )
+    raw = required(errors, obj, path, "sex")
+    if raw is not MISSING:
+        values["sex"] = choice(errors, join(path, "sex"), raw, Sex)
+    raw = required(errors, obj, path, "diagnosis")
+    if raw is not MISSING:
+        values["diagnosis"] = choice(errors, join(path, "diagnosis"), raw, Diagnosis)
+    born = None
+    raw = required(errors, obj, path, "birth_year_month")
+    if raw is not MISSING:
+        ym = birth_year_month(errors, join(path, "birth_year_month"), raw)
+        if ym:
+            values["birth_year"], values["birth_month"] = ym
+            born = date(ym[0], ym[1], 1)
+    raw = required(errors, obj, path, "onset_date")
+    if raw is not MISSING:
+        values["onset_date"] = iso_date(
+            errors, join(path, "onset_date"), raw, not_before=born, what="the month of birth"
+        )
+    values["diagnosis_date"] = None
+    if obj.get("diagnosis_date") is not None:
+        values["diagnosis_date"] = iso_date(
+            errors,
+            join(path, "diagnosis_date"),
+            obj["diagnosis_date"],
+            not_before=values.get("onset_date") or born,
+            what="the onset date" if values.get("onset_date") else "the month of birth",
+        )
+    return values
+
+
+def read_autoantibody(errors: Errors, path: str, data: Any, born: date | None) -> dict | None:
+    obj = expect_object(errors, path, data, ANTIBODY_KEYS)
+    if obj is None:
+        return None
+    values: dict[str, Any] = {}
+    for key, vocabulary in (
+        ("antibody", Antibody),
+        ("result", AntibodyResult),
+        ("method", AntibodyMethod),
+    ):
+        raw = required(errors, obj, path, key)
+        if raw is not MISSING:
+            values[key] = choice(errors, join(path, key), raw, vocabulary)
+    values["intensity"] = text(errors, join(path, "intensity"), obj.get("intensity"), max_length=40)
+    raw = required(errors, obj, path, "sample_date")
+    if raw is not MISSING:
+        values["sample_date"] = iso_date(
+            errors, join(path, "sample_date"), raw, not_before=born, what="the month of birth"
+        )
+    return values
+
+
+def read_treatment(errors: Errors, path: str, data: Any, born: date | None) -> dict | None:
+    obj = expect_object(errors, path, data, TREATMENT_KEYS)
+    if obj is None:
+        return None
+    values: dict[str, Any] = {}
+    raw = required(errors, obj, path, "drug")
+    if raw is not MISSING:
+        values["drug"] = choice(errors, join(path, "drug"), raw, Drug)
+    values["drug_other"] = text(
+        errors, join(path, "drug_other"), obj.get("drug_other"), max_length=100
+    )
+    if values.get("drug") == Drug.OTHER and not values["drug_other"]:
+        errors.add(join(path, "drug_other"), "Name the drug when drug is 'other'.")
+    values["dose"] = None
+    if obj.get("dose") is not None:
+        values["dose"] = number(
+            errors, join(path, "dose"), obj["dose"], minimum=0, maximum=Decimal("9999999"), places=3
+        )
+    values["dose_unit"] = text(errors, join(path, "dose_unit"), obj.get("dose_unit"), max_length=20)
+    values["route"] = ""
+    if obj.get("route") is not None:
+        values["route"] = choice(errors, join(path, "route"), obj["route"], Route)
+    values["frequency"] = text(errors, join(path, "frequency"), obj.get("frequency"), max_length=60)
+    raw = required(errors, obj, path, "start_date")
+    if raw is not MISSING:
+        values["start_date"] = iso_date(
+            errors, join(path, "start_date"), raw, not_before=born, what="the month of birth"
+        )
+    values["stop_date"] = None
+    if obj.get("stop_date") is not None:
+        start = values.get("start_date")
+        values["stop_date"] = iso_date(
+            errors,
+            join(path, "stop_date"),
+            obj["stop_date"],
+            not_before=start or born,
+            what="the start date" if start else "the month of birth",
+        )
+    values["stop_reason"] = text(
+        errors, join(path, "stop_reason"), obj.get("stop_reason"), max_length=200
+    )
+    return values

@@ -1,0 +1,28 @@
+"""The one-way hook of DESIGN.md: lower apps announce changes, higher apps listen.
+
+`scoring_inputs_changed` is sent after commit with the ids of the patients whose scores may have
+changed (any visit or instrument, which visit is the baseline, a treatment episode's dates, the
+onset date). The scoring app connects to it in its AppConfig.ready(); registry and crf never
+import scoring's models or tasks.
+"""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.dispatch import Signal
+
+scoring_inputs_changed = Signal()  # kwargs: patient_ids: frozenset[int]
+
+
+def request_scoring(patient_ids: Iterable[int]) -> None:
+    """Ask for re-scoring of these patients once the current transaction commits."""
+    ids = frozenset(patient_ids)
+    if not ids:
+        return
+    transaction.on_commit(
+        lambda: scoring_inputs_changed.send(sender=None, patient_ids=ids), robust=True
+    )
+
+# Sent inside the transaction, just before a visit is deleted, so that rows of higher apps that
+# reference it (response records) can be removed first. kwargs: visit_id.
+visit_deleting = Signal()

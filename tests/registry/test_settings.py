@@ -1,0 +1,43 @@
+"""Bad configuration stops start-up with a message naming the variable (CONTRACTS.md)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start(**env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DEBUG", "SECRET_KEY"}}  # fmt: skip
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
+        ({"CELERY_BROKER_URL": "http://localhost"}, "CELERY_BROKER_URL"),
+        ({"DEBUG": "maybe"}, "DEBUG"),
+        ({"DEBUG": "false"}, "SECRET_KEY"),
+        ({"SCORING_SWEEP_SECONDS": "often"}, "SCORING_SWEEP_SECONDS"),
+    ],
+)
+def test_bad_setting_stops_start_up_naming_the_variable(env, variable):
+    result = start(**env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert variable in result.stderr.splitlines()[-1]
+
+
+def test_nothing_set_starts_embedded():
+    result = start()
+    assert result.returncode == 0, result.stderr
