@@ -52,9 +52,7 @@ def env_database(name: str, default: str) -> dict:
     raw = os.environ.get(name) or default
     scheme = urlsplit(raw).scheme
     if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
-        raise ImproperlyConfigured(
-            f"{name} must be a sqlite:// or postgres:// URL, not {raw!r}"
-        )
+        raise ImproperlyConfigured(f"{name} must be a sqlite:// or postgres:// URL, not {raw!r}")
     try:
         config = dj_database_url.parse(raw, conn_max_age=60)
     except Exception as exc:  # dj_database_url raises plain ValueError/KeyError variants
@@ -77,9 +75,7 @@ def env_broker(name: str) -> str | None:
         return None
     scheme = urlsplit(raw).scheme
     if scheme not in {"redis", "rediss", "amqp", "amqps", "pyamqp", "memory"}:
-        raise ImproperlyConfigured(
-            f"{name} must be a redis:// or amqp:// URL, not {raw!r}"
-        )
+        raise ImproperlyConfigured(f"{name} must be a redis:// or amqp:// URL, not {raw!r}")
     return raw
 
 

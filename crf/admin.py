@@ -2,8 +2,8 @@ from django.contrib import admin
 
 from crf.models import HAQ, MMT8, LabResult, Visit
 from crf.services import visit_delete
-from registry.audit import Actor
 from registry.admin import AuditedAdminMixin
+from registry.audit import Actor
 
 
 class MMT8Inline(admin.StackedInline):

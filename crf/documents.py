@@ -30,14 +30,32 @@ from registry.documents import (
     join,
     number,
     required,
+    text,
 )
 from scoring.instruments import HAQ_CATEGORIES
 
 VISIT_VALUE_FIELDS = (
-    "physician_global", "patient_global", "extramuscular", "physician_damage", "cmas",
-    "fvc_percent", "dlco_percent", "glucocorticoid_mg_per_day",
-)  # fmt: skip
-VISIT_KEYS = ("visit_date", "kind", *VISIT_VALUE_FIELDS, "mmt8", "labs", "haq", "chaq")
+    "physician_global",
+    "patient_global",
+    "extramuscular",
+    "physician_damage",
+    "cmas",
+    "fvc_percent",
+    "dlco_percent",
+    "glucocorticoid_mg_per_day",
+)
+# "reason" is the reason for change when a submitted visit is amended (issue 8); not stored on
+# the visit but in the audit events of the change.
+VISIT_KEYS = (
+    "visit_date",
+    "kind",
+    *VISIT_VALUE_FIELDS,
+    "mmt8",
+    "labs",
+    "haq",
+    "chaq",
+    "reason",
+)
 LAB_KEYS = ("value", "unit", "uln")
 HAQ_KEYS = ("items", "aids", "help", "score")
 VAS = {"minimum": 0, "maximum": 10, "places": 1, "unit": "cm"}
@@ -50,21 +68,31 @@ def _read_values(errors: Errors, path: str, obj: dict) -> dict[str, Any]:
         values[name] = None if raw is None else number(errors, join(path, name), raw, **VAS)
     raw = obj.get("cmas")
     values["cmas"] = (
-        None if raw is None
+        None
+        if raw is None
         else number(errors, join(path, "cmas"), raw, minimum=0, maximum=52, integer=True)
-    )  # fmt: skip
+    )
     for name in ("fvc_percent", "dlco_percent"):
         raw = obj.get(name)
         values[name] = (
-            None if raw is None
+            None
+            if raw is None
             else number(errors, join(path, name), raw, minimum=0, maximum=200, places=1, unit="%")
-        )  # fmt: skip
+        )
     raw = obj.get("glucocorticoid_mg_per_day")
     values["glucocorticoid_mg_per_day"] = (
-        None if raw is None
-        else number(errors, join(path, "glucocorticoid_mg_per_day"), raw, minimum=0,
-                    maximum=2000, places=2, unit="mg/day")
-    )  # fmt: skip
+        None
+        if raw is None
+        else number(
+            errors,
+            join(path, "glucocorticoid_mg_per_day"),
+            raw,
+            minimum=0,
+            maximum=2000,
+            places=2,
+            unit="mg/day",
+        )
+    )
     return values
 
 
@@ -149,12 +177,15 @@ def read_labs(errors: Errors, path: str, data: Any) -> dict[str, dict] | None:
             if raw_value is not MISSING:
                 # SCORING.md §1: enzyme values and ULNs must be > 0.
                 values[key] = number(
-                    errors, join(epath, key), raw_value, minimum=0, exclusive_minimum=True,
-                    maximum=limit, places=3,
-                )  # fmt: skip
-        values["unit"] = choice(
-            errors, join(epath, "unit"), lab.get("unit", "U/L"), LabResult.Unit
-        )
+                    errors,
+                    join(epath, key),
+                    raw_value,
+                    minimum=0,
+                    exclusive_minimum=True,
+                    maximum=limit,
+                    places=3,
+                )
+        values["unit"] = choice(errors, join(epath, "unit"), lab.get("unit", "U/L"), LabResult.Unit)
         labs[enzyme] = values
     return labs
 
@@ -228,7 +259,8 @@ def read_visit(errors: Errors, path: str, data: Any, *, born: date | None) -> di
         haq = read_haq(errors, join(path, "haq"), obj["haq"], HAQ.Instrument.HAQ)
     elif obj.get("chaq") is not None:
         haq = read_haq(errors, join(path, "chaq"), obj["chaq"], HAQ.Instrument.CHAQ)
-    return {"visit": visit, "mmt8": mmt, "labs": labs or {}, "haq": haq}
+    reason = text(errors, join(path, "reason"), obj.get("reason"), max_length=2000)
+    return {"visit": visit, "mmt8": mmt, "labs": labs or {}, "haq": haq, "reason": reason or ""}
 
 
 def _json_number(value: Any) -> int | float | None:
@@ -259,10 +291,13 @@ def visit_document(visit: Visit) -> dict[str, Any]:
     labs = list(visit.labs.all())
     if labs:
         doc["labs"] = {
-            lab.enzyme: {"value": _json_number(lab.value), "unit": lab.unit,
-                         "uln": _json_number(lab.uln)}
+            lab.enzyme: {
+                "value": _json_number(lab.value),
+                "unit": lab.unit,
+                "uln": _json_number(lab.uln),
+            }
             for lab in labs
-        }  # fmt: skip
+        }
     haq = getattr(visit, "haq", None) if _has_related(visit, "haq") else None
     if haq is not None:
         h: dict[str, Any] = {}

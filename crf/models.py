@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -26,14 +27,39 @@ MMT_GRADE_COLUMNS = ("neck_flexors",) + tuple(
 
 # CHAQ (Singh 1994) items; the HAQ-DI's 20 items (Fries 1980) are a subset of these keys.
 HAQ_ITEMS = (
-    "dress", "shampoo", "stand", "bed", "cut_meat", "lift_cup", "open_carton", "walk",
-    "climb_steps", "wash_body", "bath", "toilet", "reach_object", "pick_up_clothing",
-    "car_doors", "open_jars", "faucets", "errands", "car_in_out", "chores",
-)  # fmt: skip
+    "dress",
+    "shampoo",
+    "stand",
+    "bed",
+    "cut_meat",
+    "lift_cup",
+    "open_carton",
+    "walk",
+    "climb_steps",
+    "wash_body",
+    "bath",
+    "toilet",
+    "reach_object",
+    "pick_up_clothing",
+    "car_doors",
+    "open_jars",
+    "faucets",
+    "errands",
+    "car_in_out",
+    "chores",
+)
 CHAQ_ONLY_ITEMS = (
-    "socks", "nails", "brush_teeth", "comb_hair", "pull_sweater", "turn_neck", "write",
-    "push_door", "bike", "play",
-)  # fmt: skip
+    "socks",
+    "nails",
+    "brush_teeth",
+    "comb_hair",
+    "pull_sweater",
+    "turn_neck",
+    "write",
+    "push_door",
+    "bike",
+    "play",
+)
 ALL_HAQ_ITEMS = HAQ_ITEMS + CHAQ_ONLY_ITEMS
 
 VAS_FIELDS = ("physician_global", "patient_global", "extramuscular", "physician_damage")
@@ -62,6 +88,10 @@ class Visit(models.Model):
     # Optimistic concurrency: every change increments it; an edit made against an older
     # version is refused (409) instead of silently overwriting someone else's change.
     version = models.PositiveIntegerField(default=1)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
 
     physician_global = _vas_field("physician global activity (VAS cm)")
     patient_global = _vas_field("patient global activity (VAS cm)")
@@ -88,7 +118,9 @@ class Visit(models.Model):
         ordering = ["patient_id", "visit_date"]
         constraints = [
             # A visit's key in the submission document is its date within the patient.
-            models.UniqueConstraint(fields=["patient", "visit_date"], name="crf_visit_patient_date"),
+            models.UniqueConstraint(
+                fields=["patient", "visit_date"], name="crf_visit_patient_date"
+            ),
             models.UniqueConstraint(
                 fields=["patient"], condition=Q(kind="baseline"), name="crf_visit_one_baseline"
             ),
@@ -370,3 +402,96 @@ class HAQ(models.Model):
         if self.instrument == self.Instrument.HAQ:
             return haq_di(self.items(), self.aids, self.help)
         return chaq_di(self.items(), self.aids, self.help)
+
+
+class Signature(models.Model):
+    """An investigator's electronic signature of a visit (21 CFR Part 11 §11.50): who, when, and
+    what the signature means. Voided, never deleted, when a data manager unlocks the visit."""
+
+    class Meaning(models.TextChoices):
+        APPROVAL = "approval", "I approve the data of this visit as accurate and complete"
+        REVIEW = "review", "I have reviewed the data of this visit"
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="signatures")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signer_name = models.CharField(max_length=200)
+    meaning = models.CharField(max_length=10, choices=Meaning.choices)
+    signed_at = models.DateTimeField()
+    visit_version = models.PositiveIntegerField()
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    void_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["signed_at"]
+        constraints = [
+            # At most one signature in force per visit.
+            models.UniqueConstraint(
+                fields=["visit"],
+                condition=Q(voided_at__isnull=True),
+                name="crf_signature_one_in_force",
+            ),
+            models.CheckConstraint(
+                condition=Q(voided_at__isnull=True) | ~Q(void_reason=""),
+                name="crf_signature_void_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signer_name} signed {self.visit} ({self.meaning}) at {self.signed_at}"
+
+
+class DataQuery(models.Model):
+    """A question about one field of a visit, raised by a monitor, a data manager, or a
+    plausibility rule; answered by the coordinator; closed by the monitor (or by the rule when
+    the data are corrected)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ANSWERED = "answered", "Answered"
+        CLOSED = "closed", "Closed"
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="queries")
+    field = models.CharField(max_length=80, help_text="JSON path of the field in the visit")
+    text = models.TextField()
+    rule = models.CharField(max_length=40, blank=True, help_text="Plausibility rule that raised it")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    raised_at = models.DateTimeField(auto_now_add=True)
+    answer = models.TextField(blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["raised_at", "id"]
+        verbose_name_plural = "data queries"
+        constraints = [
+            # A rule raises at most one open query per visit and field.
+            models.UniqueConstraint(
+                fields=["visit", "rule", "field"],
+                condition=~Q(rule="") & ~Q(status="closed"),
+                name="crf_query_one_open_per_rule",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_at__isnull=False),
+                name="crf_query_closed_has_time",
+            ),
+        ]
+        indexes = [
+            # The open-queries list per site: status filter, newest first.
+            models.Index(fields=["status", "raised_at"], name="crf_query_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Query on {self.field} of {self.visit} ({self.status})"

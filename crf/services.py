@@ -4,21 +4,30 @@ One function per operation (DESIGN.md "Data flow"): validate, write the visit an
 in one transaction with their audit events, and ask for scoring after commit.
 """
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from crf.documents import read_visit
-from crf.models import HAQ, MMT8, LabResult, Visit
+from crf.models import HAQ, MMT8, DataQuery, LabResult, Signature, Visit
+from crf.quality import rules_apply
 from registry.audit import Actor, audit_events, audit_write, snapshot
-from registry.documents import Errors, join, read_autoantibody, read_patient, read_treatment
-from registry.documents import expect_list
+from registry.documents import (
+    Errors,
+    expect_list,
+    join,
+    read_autoantibody,
+    read_patient,
+    read_treatment,
+)
 from registry.errors import ConflictError, InputError, LockedError
-from registry.models import Patient, Site
+from registry.models import Membership, Patient, Site
 from registry.services import autoantibody_upsert, patient_upsert, treatment_upsert
-from registry.signals import request_scoring
+from registry.signals import request_scoring, visit_deleting
 
 
 def validation_to_input_error(exc: ValidationError, path: str = "") -> InputError:
@@ -39,7 +48,9 @@ def _visit_state(visit: Visit) -> dict[str, Any]:
     state["mmt8"] = snapshot(mmt) if mmt else None
     haq = HAQ.objects.filter(visit=visit).first()
     state["haq"] = snapshot(haq) if haq else None
-    state["labs"] = {lab.enzyme: (lab, snapshot(lab)) for lab in LabResult.objects.filter(visit=visit)}
+    state["labs"] = {
+        lab.enzyme: (lab, snapshot(lab)) for lab in LabResult.objects.filter(visit=visit)
+    }
     return state
 
 
@@ -99,8 +110,14 @@ def _check_baseline(patient: Patient, visit: Visit | None, values: dict, path: s
         others = others.exclude(pk=visit.pk)
     other = others.first()
     if other is not None:
-        raise InputError([(join(path, "kind"),
-                           f"The patient already has a baseline visit ({other.visit_date}).")])  # fmt: skip
+        raise InputError(
+            [
+                (
+                    join(path, "kind"),
+                    f"The patient already has a baseline visit ({other.visit_date}).",
+                )
+            ]
+        )
 
 
 @transaction.atomic
@@ -127,7 +144,20 @@ def visit_save(
     assert parsed is not None
     values = parsed["visit"]
     if status is not None:
+        if status not in (Visit.Status.DRAFT, Visit.Status.SUBMITTED):
+            raise InputError(
+                [
+                    (
+                        join(path, "status"),
+                        "A visit is saved as draft or submitted; "
+                        "verification and locking have their own actions.",
+                    )
+                ]
+            )
         values["status"] = status
+    if parsed["reason"]:
+        actor = replace(actor, reason=parsed["reason"])
+    actor = replace(actor, reason=actor.reason.strip())
 
     if visit is None:
         visit = (
@@ -139,8 +169,9 @@ def visit_save(
         visit = Visit.objects.select_for_update().get(pk=visit.pk)
         clash = Visit.objects.filter(patient=patient, visit_date=values["visit_date"])
         if clash.exclude(pk=visit.pk).exists():
-            raise InputError([(join(path, "visit_date"),
-                               "The patient already has a visit on this date.")])  # fmt: skip
+            raise InputError(
+                [(join(path, "visit_date"), "The patient already has a visit on this date.")]
+            )
     if visit is not None:
         if expected_version is not None and visit.version != expected_version:
             raise ConflictError(
@@ -169,17 +200,28 @@ def visit_save(
                 for name, value in values.items():
                     setattr(visit, name, value)
                 visit.full_clean()
-                events = []
-                after = snapshot(visit)
-                if after != before["visit"]:
-                    events += audit_events(actor, visit, before["visit"], after, **ids)
-                events += _write_one_to_one(MMT8, visit, before["mmt8"], parsed["mmt8"], actor, ids)
+                events = _write_one_to_one(MMT8, visit, before["mmt8"], parsed["mmt8"], actor, ids)
                 events += _write_one_to_one(HAQ, visit, before["haq"], parsed["haq"], actor, ids)
                 events += _write_labs(visit, before["labs"], parsed["labs"], actor, ids)
-                if not events:
+                if not events and snapshot(visit) == before["visit"]:
                     return visit, "unchanged"
+                was = before["visit"]["status"]
+                if was in (Visit.Status.SUBMITTED, Visit.Status.VERIFIED) and not actor.reason:
+                    # 21 CFR 11.10(e): a change to data already submitted records why. Raising
+                    # here rolls back the instrument writes above (inner savepoint).
+                    raise InputError(
+                        [(join(path, "reason"), "Give a reason for changing submitted data.")]
+                    )
+                if was == Visit.Status.VERIFIED:
+                    # Changed data are no longer the data the monitor verified.
+                    visit.status = Visit.Status.SUBMITTED
+                    visit.verified_by = None
+                    visit.verified_at = None
                 visit.version += 1
                 visit.save()
+                events = (
+                    audit_events(actor, visit, before["visit"], snapshot(visit), **ids) + events
+                )
                 outcome = "updated"
     except ValidationError as exc:
         raise validation_to_input_error(exc, path) from None
@@ -187,36 +229,238 @@ def visit_save(
         # A concurrent writer created the same visit between our check and our insert.
         raise ConflictError(f"The visit was written concurrently: {exc}") from None
     audit_write(events)
+    rules_apply(actor=actor, patient=patient)
     request_scoring([patient.pk])
     return visit, outcome
 
 
 @transaction.atomic
 def visit_delete(*, actor: Actor, visit: Visit, expected_version: int | None = None) -> None:
+    """Delete a visit with its instruments and data queries, audited.
+
+    A submitted visit needs a reason; a visit that was ever signed cannot be deleted, because its
+    signature records must stay linked to it (21 CFR 11.70).
+    """
     visit = Visit.objects.select_for_update().get(pk=visit.pk)
     if expected_version is not None and visit.version != expected_version:
         raise ConflictError("The visit was changed by someone else.", current_version=visit.version)
     if visit.status == Visit.Status.LOCKED:
         raise LockedError("The visit is locked (signed); unlock it before deleting.")
+    if visit.status != Visit.Status.DRAFT and not actor.reason.strip():
+        raise InputError([("reason", "Give a reason for deleting submitted data.")])
+    if Signature.objects.filter(visit=visit).exists():
+        raise InputError([("visit", "A visit that was signed cannot be deleted; amend it.")])
     ids = {"site_id": visit.patient.site_id, "patient_id": visit.patient_id}
     state = _visit_state(visit)
     events = []
     for model, key in ((MMT8, "mmt8"), (HAQ, "haq")):
         events += _write_one_to_one(model, visit, state[key], None, actor, ids)
     events += _write_labs(visit, state["labs"], {}, actor, ids)
+    for query in DataQuery.objects.filter(visit=visit):
+        events += audit_events(actor, query, snapshot(query), None, **ids)
+        query.delete()
     events += audit_events(actor, visit, state["visit"], None, **ids)
     # Response records reference the visit; the scoring app removes them through its hook.
-    from registry.signals import visit_deleting
-
     visit_deleting.send(sender=Visit, visit_id=visit.pk)
     visit.delete()
     audit_write(events)
+    rules_apply(actor=actor, patient=visit.patient)
     request_scoring([visit.patient_id])
 
 
-def patient_document_save(
-    *, actor: Actor, site: Site, data: Any, path: str = ""
-) -> dict[str, Any]:
+def _require_role(actor: Actor, visit: Visit, roles: set[str], doing: str) -> None:
+    held = Membership.objects.roles_at(actor.user, visit.patient.site_id)
+    if not held & roles:
+        raise PermissionDenied(f"Only a {' or '.join(sorted(roles))} may {doing}.")
+
+
+def _visit_transition(actor: Actor, visit: Visit, **changes: Any) -> Visit:
+    before = snapshot(visit)
+    for name, value in changes.items():
+        setattr(visit, name, value)
+    visit.version += 1
+    visit.save()
+    audit_write(
+        audit_events(
+            actor,
+            visit,
+            before,
+            snapshot(visit),
+            site_id=visit.patient.site_id,
+            patient_id=visit.patient_id,
+        )
+    )
+    return visit
+
+
+@transaction.atomic
+def visit_verify(*, actor: Actor, visit: Visit) -> Visit:
+    """A monitor (or data manager) confirms the visit's data against the source documents."""
+    visit = Visit.objects.select_for_update().select_related("patient").get(pk=visit.pk)
+    _require_role(actor, visit, {"monitor", "data_manager"}, "verify a visit")
+    if visit.status != Visit.Status.SUBMITTED:
+        raise InputError(
+            [("status", f"Only a submitted visit can be verified (it is {visit.status}).")]
+        )
+    if DataQuery.objects.filter(visit=visit).exclude(status=DataQuery.Status.CLOSED).exists():
+        raise InputError([("queries", "Close the visit's open data queries before verifying it.")])
+    return _visit_transition(
+        actor,
+        visit,
+        status=Visit.Status.VERIFIED,
+        verified_by=actor.user,
+        verified_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def visit_sign(*, actor: Actor, visit: Visit, password: str, meaning: str) -> Signature:
+    """An investigator signs a verified visit by re-entering the password, which locks it.
+
+    21 CFR 11.200(a): a signature outside a continuous session uses both identification
+    components; re-entering the password at signing is the registry's application of it.
+    """
+    visit = Visit.objects.select_for_update().select_related("patient").get(pk=visit.pk)
+    _require_role(actor, visit, {"investigator"}, "sign a visit")
+    errors = []
+    if not password or not actor.user.check_password(password):
+        errors.append(("password", "The password is not correct."))
+    if meaning not in Signature.Meaning.values:
+        errors.append(("meaning", f"Must be one of: {', '.join(Signature.Meaning.values)}."))
+    if visit.status != Visit.Status.VERIFIED:
+        errors.append(("status", f"Only a verified visit can be signed (it is {visit.status})."))
+    if errors:
+        raise InputError(errors)
+    now = timezone.now()
+    _visit_transition(actor, visit, status=Visit.Status.LOCKED)
+    signature = Signature.objects.create(
+        visit=visit,
+        signer=actor.user,
+        signer_name=actor.user.get_full_name() or actor.user.get_username(),
+        meaning=meaning,
+        signed_at=now,
+        visit_version=visit.version,
+    )
+    audit_write(
+        audit_events(
+            actor,
+            signature,
+            None,
+            snapshot(signature),
+            site_id=visit.patient.site_id,
+            patient_id=visit.patient_id,
+        )
+    )
+    return signature
+
+
+@transaction.atomic
+def visit_unlock(*, actor: Actor, visit: Visit) -> Visit:
+    """A data manager unlocks a signed visit with a reason; the signature is voided."""
+    visit = Visit.objects.select_for_update().select_related("patient").get(pk=visit.pk)
+    _require_role(actor, visit, {"data_manager"}, "unlock a visit")
+    if not actor.reason.strip():
+        raise InputError([("reason", "Give a reason for unlocking the visit.")])
+    if visit.status != Visit.Status.LOCKED:
+        raise InputError([("status", "The visit is not locked.")])
+    ids = {"site_id": visit.patient.site_id, "patient_id": visit.patient_id}
+    for signature in Signature.objects.select_for_update().filter(
+        visit=visit, voided_at__isnull=True
+    ):
+        before = snapshot(signature)
+        signature.voided_at = timezone.now()
+        signature.voided_by = actor.user
+        signature.void_reason = actor.reason
+        signature.save()
+        audit_write(audit_events(actor, signature, before, snapshot(signature), **ids))
+    visit = _visit_transition(
+        actor, visit, status=Visit.Status.SUBMITTED, verified_by=None, verified_at=None
+    )
+    # Scores of a locked visit were frozen; now the visit is live again, bring them up to date.
+    request_scoring([visit.patient_id])
+    return visit
+
+
+@transaction.atomic
+def query_raise(*, actor: Actor, visit: Visit, field: str, text: str) -> DataQuery:
+    _require_role(actor, visit, {"monitor", "data_manager"}, "raise a data query")
+    errors = []
+    if not field.strip():
+        errors.append(("field", "Name the field the query is about."))
+    if not text.strip():
+        errors.append(("text", "Write the question."))
+    if errors:
+        raise InputError(errors)
+    query = DataQuery.objects.create(
+        visit=visit, field=field.strip(), text=text.strip(), raised_by=actor.user
+    )
+    audit_write(
+        audit_events(
+            actor,
+            query,
+            None,
+            snapshot(query),
+            site_id=visit.patient.site_id,
+            patient_id=visit.patient_id,
+        )
+    )
+    return query
+
+
+def _query_transition(actor: Actor, query: DataQuery, **changes: Any) -> DataQuery:
+    before = snapshot(query)
+    for name, value in changes.items():
+        setattr(query, name, value)
+    query.save()
+    visit = query.visit
+    audit_write(
+        audit_events(
+            actor,
+            query,
+            before,
+            snapshot(query),
+            site_id=visit.patient.site_id,
+            patient_id=visit.patient_id,
+        )
+    )
+    return query
+
+
+@transaction.atomic
+def query_answer(*, actor: Actor, query: DataQuery, answer: str) -> DataQuery:
+    query = DataQuery.objects.select_for_update().select_related("visit__patient").get(pk=query.pk)
+    _require_role(actor, query.visit, {"coordinator", "data_manager"}, "answer a data query")
+    if query.status == DataQuery.Status.CLOSED:
+        raise InputError([("status", "The query is closed.")])
+    if not answer.strip():
+        raise InputError([("answer", "Write the answer.")])
+    return _query_transition(
+        actor,
+        query,
+        answer=answer.strip(),
+        answered_by=actor.user,
+        answered_at=timezone.now(),
+        status=DataQuery.Status.ANSWERED,
+    )
+
+
+@transaction.atomic
+def query_close(*, actor: Actor, query: DataQuery, note: str = "") -> DataQuery:
+    query = DataQuery.objects.select_for_update().select_related("visit__patient").get(pk=query.pk)
+    _require_role(actor, query.visit, {"monitor", "data_manager"}, "close a data query")
+    if query.status == DataQuery.Status.CLOSED:
+        raise InputError([("status", "The query is closed already.")])
+    return _query_transition(
+        actor,
+        query,
+        status=DataQuery.Status.CLOSED,
+        closed_by=actor.user,
+        closed_at=timezone.now(),
+        close_note=note.strip(),
+    )
+
+
+def patient_document_save(*, actor: Actor, site: Site, data: Any, path: str = "") -> dict[str, Any]:
     """Store one patient of a submission document with everything nested in it, as one unit.
 
     All or nothing: any error rolls the whole patient back and raises InputError naming every
@@ -246,13 +490,17 @@ def patient_document_save(
             if isinstance(item, dict) and isinstance(item.get("visit_date"), str):
                 first = seen_dates.setdefault(item["visit_date"], index)
                 if first != index:
-                    errors.add(join(join(path, "visits"), index) + ".visit_date",
-                               f"Same date as visits[{first}]; one visit per date.")  # fmt: skip
-        baselines = [i for i, v in enumerate(visits) if isinstance(v, dict)
-                     and v.get("kind") == "baseline"]  # fmt: skip
+                    errors.add(
+                        join(join(path, "visits"), index) + ".visit_date",
+                        f"Same date as visits[{first}]; one visit per date.",
+                    )
+        baselines = [
+            i for i, v in enumerate(visits) if isinstance(v, dict) and v.get("kind") == "baseline"
+        ]
         for index in baselines[1:]:
-            errors.add(join(join(path, "visits"), index) + ".kind",
-                       "Only one baseline visit per patient.")  # fmt: skip
+            errors.add(
+                join(join(path, "visits"), index) + ".kind", "Only one baseline visit per patient."
+            )
     errors.raise_if_any()
     assert values is not None
 
@@ -272,19 +520,26 @@ def patient_document_save(
                     nested_changed |= status != "unchanged"
             # Visits that stop being the baseline go first, so a document that moves the
             # baseline to another date does not trip over the one-baseline rule halfway.
-            order = sorted(range(len(visits)), key=lambda i: visits[i].get("kind") == "baseline")  # all dicts: read above
+            order = sorted(range(len(visits)), key=lambda i: visits[i].get("kind") == "baseline")
             visit_results: list[dict[str, Any]] = [{} for _ in visits]
             for index in order:
                 vpath = join(join(path, "visits"), index)
                 visit, visit_outcome = visit_save(
                     actor=actor, patient=patient, data=visits[index], path=vpath
                 )
-                visit_results[index] = {"visit_date": visit.visit_date.isoformat(),
-                                        "status": visit_outcome, "id": visit.pk}  # fmt: skip
+                visit_results[index] = {
+                    "visit_date": visit.visit_date.isoformat(),
+                    "status": visit_outcome,
+                    "id": visit.pk,
+                }
                 nested_changed |= visit_outcome != "unchanged"
     except ValidationError as exc:
         raise validation_to_input_error(exc, path) from None
     if outcome == "unchanged" and nested_changed:
         outcome = "updated"
-    return {"patient_id": patient.patient_id, "status": outcome, "id": patient.pk,
-            "visits": visit_results}  # fmt: skip
+    return {
+        "patient_id": patient.patient_id,
+        "status": outcome,
+        "id": patient.pk,
+        "visits": visit_results,
+    }

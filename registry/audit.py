@@ -84,7 +84,9 @@ def audit_events(
         return [_event(actor, "delete", instance, old_value=json.dumps(before), **ids)]
     assert before is not None and after is not None
     return [
-        _event(actor, "update", instance, field=name, old_value=before.get(name), new_value=new, **ids)
+        _event(
+            actor, "update", instance, field=name, old_value=before.get(name), new_value=new, **ids
+        )
         for name, new in after.items()
         if before.get(name) != new
     ]

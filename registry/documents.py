@@ -155,8 +155,12 @@ def number(
         if exclusive_minimum:
             errors.add(path, f"Must be greater than {minimum}{suffix}.")
         else:
-            errors.add(path, f"Must be between {minimum} and {maximum}{suffix}."
-                       if maximum is not None else f"Must be at least {minimum}{suffix}.")
+            errors.add(
+                path,
+                f"Must be between {minimum} and {maximum}{suffix}."
+                if maximum is not None
+                else f"Must be at least {minimum}{suffix}.",
+            )
         return None
     if maximum is not None and exact > maximum:
         if minimum is not None and not exclusive_minimum:
@@ -164,8 +168,10 @@ def number(
         else:
             errors.add(path, f"Must be at most {maximum}{suffix}.")
         return None
-    if places is not None and -exact.as_tuple().exponent > places and exact != exact.quantize(
-        Decimal(1).scaleb(-places)
+    if (
+        places is not None
+        and -exact.as_tuple().exponent > places
+        and exact != exact.quantize(Decimal(1).scaleb(-places))
     ):
         step = "whole numbers" if places == 0 else f"steps of {Decimal(1).scaleb(-places)}"
         errors.add(path, f"Must be given in {step}.")
@@ -183,14 +189,28 @@ def optional(obj: Mapping, key: str, reader: Callable[[Any], Any]) -> Any:
 # --- patients -----------------------------------------------------------------------------------
 
 PATIENT_KEYS = (
-    "patient_id", "sex", "birth_year_month", "diagnosis", "onset_date", "diagnosis_date",
-    "autoantibodies", "treatments", "visits",
-)  # fmt: skip
+    "patient_id",
+    "sex",
+    "birth_year_month",
+    "diagnosis",
+    "onset_date",
+    "diagnosis_date",
+    "autoantibodies",
+    "treatments",
+    "visits",
+)
 ANTIBODY_KEYS = ("antibody", "result", "method", "intensity", "sample_date")
 TREATMENT_KEYS = (
-    "drug", "drug_other", "dose", "dose_unit", "route", "frequency", "start_date", "stop_date",
+    "drug",
+    "drug_other",
+    "dose",
+    "dose_unit",
+    "route",
+    "frequency",
+    "start_date",
+    "stop_date",
     "stop_reason",
-)  # fmt: skip
+)
 
 
 def birth_year_month(errors: Errors, path: str, value: Any) -> tuple[int, int] | None:

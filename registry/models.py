@@ -9,9 +9,9 @@ from django.db.models import F, Q
 
 from registry.vocabularies import (
     DRUG_CLASS,
+    Antibody,
     AntibodyMethod,
     AntibodyResult,
-    Antibody,
     Diagnosis,
     Drug,
     Route,
@@ -36,6 +36,18 @@ class Site(models.Model):
         return f"{self.code} — {self.name}"
 
 
+class MembershipQuerySet(models.QuerySet):
+    def roles_at(self, user, site_id: int | None) -> set[str]:
+        """The user's roles at a site; a data manager holds "data_manager" at every site."""
+        if not getattr(user, "is_authenticated", False):
+            return set()
+        return set(
+            self.filter(user=user)
+            .filter(Q(site_id=site_id) | Q(role="data_manager"))
+            .values_list("role", flat=True)
+        )
+
+
 class Membership(models.Model):
     """A user's role at one site, or registry-wide for data managers (site empty)."""
 
@@ -53,6 +65,8 @@ class Membership(models.Model):
         Site, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
     )
     role = models.CharField(max_length=20, choices=Role.choices)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -150,10 +164,15 @@ class Patient(models.Model):
             value = getattr(self, name)
             if value and value > today and name not in errors:
                 errors[name] = "Date cannot be in the future."
-        if self.birth_year and self.birth_month and (
-            self.birth_year,
-            self.birth_month,
-        ) > (today.year, today.month):
+        if (
+            self.birth_year
+            and self.birth_month
+            and (
+                self.birth_year,
+                self.birth_month,
+            )
+            > (today.year, today.month)
+        ):
             errors["birth_month"] = "Month of birth cannot be in the future."
         if errors:
             raise ValidationError(errors)
@@ -211,7 +230,8 @@ class TreatmentEpisode(models.Model):
                 name="registry_treatment_stop_after_start",
             ),
             models.CheckConstraint(
-                condition=Q(dose__isnull=True) | Q(dose__gte=0), name="registry_treatment_dose_range"
+                condition=Q(dose__isnull=True) | Q(dose__gte=0),
+                name="registry_treatment_dose_range",
             ),
             models.CheckConstraint(
                 condition=~Q(drug="other") | ~Q(drug_other=""),
@@ -276,8 +296,10 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=60)
     object_id = models.BigIntegerField()
     field = models.CharField(max_length=60, blank=True)
-    old_value = models.TextField(null=True, blank=True)
-    new_value = models.TextField(null=True, blank=True)
+    # NULL means "no value" (a field that was empty, or the whole record on create/delete),
+    # which differs from an empty string that was stored.
+    old_value = models.TextField(null=True, blank=True)  # noqa: DJ001
+    new_value = models.TextField(null=True, blank=True)  # noqa: DJ001
     reason = models.TextField(blank=True)
 
     class Meta:

@@ -40,8 +40,11 @@ def patient_upsert(*, actor: Actor, site: Site, values: dict[str, Any]) -> tuple
         patient = Patient(site=site, **values)
         patient.full_clean()
         patient.save()
-        audit_write(audit_events(actor, patient, None, snapshot(patient),
-                                 site_id=site.pk, patient_id=patient.pk))  # fmt: skip
+        audit_write(
+            audit_events(
+                actor, patient, None, snapshot(patient), site_id=site.pk, patient_id=patient.pk
+            )
+        )
         return patient, "created"
     before = snapshot(patient)
     if not _apply(patient, values):
@@ -94,15 +97,22 @@ def autoantibody_upsert(
 @transaction.atomic
 def autoantibody_delete(*, actor: Actor, result: AutoantibodyResult) -> None:
     patient = result.patient
-    audit_write(audit_events(actor, result, snapshot(result), None,
-                             site_id=patient.site_id, patient_id=patient.pk))  # fmt: skip
+    audit_write(
+        audit_events(
+            actor, result, snapshot(result), None, site_id=patient.site_id, patient_id=patient.pk
+        )
+    )
     result.delete()
     _refresh_serology(patient)
 
 
 @transaction.atomic
 def treatment_upsert(
-    *, actor: Actor, patient: Patient, values: dict[str, Any], episode: TreatmentEpisode | None = None
+    *,
+    actor: Actor,
+    patient: Patient,
+    values: dict[str, Any],
+    episode: TreatmentEpisode | None = None,
 ) -> tuple[TreatmentEpisode, str]:
     """Create or update an episode: the given one, else the one keyed by (drug, start_date)."""
     if episode is None:
@@ -134,7 +144,15 @@ def treatment_upsert(
 @transaction.atomic
 def treatment_delete(*, actor: Actor, episode: TreatmentEpisode) -> None:
     patient_id = episode.patient_id
-    audit_write(audit_events(actor, episode, snapshot(episode), None,
-                             site_id=episode.patient.site_id, patient_id=patient_id))  # fmt: skip
+    audit_write(
+        audit_events(
+            actor,
+            episode,
+            snapshot(episode),
+            None,
+            site_id=episode.patient.site_id,
+            patient_id=patient_id,
+        )
+    )
     episode.delete()
     request_scoring([patient_id])

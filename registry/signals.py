@@ -23,6 +23,7 @@ def request_scoring(patient_ids: Iterable[int]) -> None:
         lambda: scoring_inputs_changed.send(sender=None, patient_ids=ids), robust=True
     )
 
+
 # Sent inside the transaction, just before a visit is deleted, so that rows of higher apps that
 # reference it (response records) can be removed first. kwargs: visit_id.
 visit_deleting = Signal()

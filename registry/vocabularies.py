@@ -15,7 +15,10 @@ class Sex(models.TextChoices):
 class Diagnosis(models.TextChoices):
     DERMATOMYOSITIS = "dermatomyositis", "Dermatomyositis"
     JUVENILE_DERMATOMYOSITIS = "juvenile_dermatomyositis", "Juvenile dermatomyositis"
-    AMYOPATHIC_DERMATOMYOSITIS = "amyopathic_dermatomyositis", "Clinically amyopathic dermatomyositis"
+    AMYOPATHIC_DERMATOMYOSITIS = (
+        "amyopathic_dermatomyositis",
+        "Clinically amyopathic dermatomyositis",
+    )
     POLYMYOSITIS = "polymyositis", "Polymyositis"
     ANTISYNTHETASE_SYNDROME = "antisynthetase_syndrome", "Anti-synthetase syndrome"
     IMNM = "immune_mediated_necrotising_myopathy", "Immune-mediated necrotising myopathy"

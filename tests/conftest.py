@@ -28,16 +28,32 @@ EXAMPLE_VISIT = {
     },
     "haq": {
         "items": {
-            "dress": 1, "shampoo": 1, "stand": 2, "bed": 1, "cut_meat": 0, "lift_cup": 0,
-            "open_carton": 1, "walk": 1, "climb_steps": 2, "wash_body": 1, "bath": 2,
-            "toilet": 1, "reach_object": 2, "pick_up_clothing": 1, "car_doors": 0,
-            "open_jars": 1, "faucets": 0, "errands": 2, "car_in_out": 1, "chores": 2,
+            "dress": 1,
+            "shampoo": 1,
+            "stand": 2,
+            "bed": 1,
+            "cut_meat": 0,
+            "lift_cup": 0,
+            "open_carton": 1,
+            "walk": 1,
+            "climb_steps": 2,
+            "wash_body": 1,
+            "bath": 2,
+            "toilet": 1,
+            "reach_object": 2,
+            "pick_up_clothing": 1,
+            "car_doors": 0,
+            "open_jars": 1,
+            "faucets": 0,
+            "errands": 2,
+            "car_in_out": 1,
+            "chores": 2,
         },
         "aids": ["arising", "walking"],
         "help": [],
     },
     "glucocorticoid_mg_per_day": 60,
-}  # fmt: skip
+}
 
 EXAMPLE_PATIENT = {
     "patient_id": "MAN-0001",
@@ -47,16 +63,33 @@ EXAMPLE_PATIENT = {
     "onset_date": "2019-03-01",
     "diagnosis_date": "2019-05-20",
     "autoantibodies": [
-        {"antibody": "anti-MDA5", "result": "positive", "method": "line_blot",
-         "sample_date": "2019-05-02"}
+        {
+            "antibody": "anti-MDA5",
+            "result": "positive",
+            "method": "line_blot",
+            "sample_date": "2019-05-02",
+        }
     ],
     "treatments": [
-        {"drug": "ivig", "dose": 2, "dose_unit": "g/kg", "route": "iv",
-         "frequency": "every 4 weeks", "start_date": "2020-01-10", "stop_date": None,
-         "stop_reason": None}
+        {
+            "drug": "ivig",
+            "dose": 2,
+            "dose_unit": "g/kg",
+            "route": "iv",
+            "frequency": "every 4 weeks",
+            "start_date": "2020-01-10",
+            "stop_date": None,
+            "stop_reason": None,
+        }
     ],
     "visits": [EXAMPLE_VISIT],
-}  # fmt: skip
+}
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # PBKDF2 is slow on purpose; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Visits and patient documents through the write services: validation, audit, idempotence."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -42,11 +43,13 @@ def test_changed_grade_is_one_update_event_with_old_and_new_value(command_actor,
     patient = PatientFactory(birth_year=1968)
     visit, _ = visit_save(actor=command_actor, patient=patient, data=example_visit)
     example_visit["mmt8"]["deltoid"]["left"] = 9
+    example_visit["reason"] = "Transcription error on the paper form"
     visit, outcome = visit_save(actor=command_actor, patient=patient, data=example_visit)
     assert outcome == "updated"
     assert visit.version == 2
     event = AuditEvent.objects.get(action="update")
     assert (event.field, event.old_value, event.new_value) == ("deltoid_left", "8", "9")
+    assert event.reason == "Transcription error on the paper form"
 
 
 def test_instrument_left_out_of_the_document_is_removed(command_actor, example_visit):
@@ -54,6 +57,7 @@ def test_instrument_left_out_of_the_document_is_removed(command_actor, example_v
     visit, _ = visit_save(actor=command_actor, patient=patient, data=example_visit)
     del example_visit["labs"]["aldolase"]
     del example_visit["haq"]
+    example_visit["reason"] = "Entered on the wrong visit"
     visit_save(actor=command_actor, patient=patient, data=example_visit)
     assert list(LabResult.objects.values_list("enzyme", flat=True)) == ["ck"]
     assert not HAQ.objects.exists()
@@ -72,8 +76,10 @@ def test_instrument_left_out_of_the_document_is_removed(command_actor, example_v
         (lambda v: v["labs"]["ck"].update(value=0), "labs.ck.value"),
         (lambda v: v["labs"]["ck"].update(uln=-200), "labs.ck.uln"),
         (lambda v: v.update(visit_date="1960-01-01"), "visit_date"),
-        (lambda v: v.update(visit_date=(date.today() + timedelta(days=1)).isoformat()),
-         "visit_date"),
+        (
+            lambda v: v.update(visit_date=(date.today() + timedelta(days=1)).isoformat()),
+            "visit_date",
+        ),
         (lambda v: v.update(colour="blue"), "colour"),
         (lambda v: v["mmt8"].update(scale="unilateral"), "mmt8.deltoid"),
         (lambda v: v["mmt8"].update(neck_flexors={"right": 8, "left": 8}), "mmt8.neck_flexors"),
@@ -97,12 +103,19 @@ def test_stale_version_is_a_conflict_not_an_overwrite(command_actor, example_vis
     patient = PatientFactory(birth_year=1968)
     visit, _ = visit_save(actor=command_actor, patient=patient, data=example_visit)
     example_visit["physician_global"] = 5.0
-    visit_save(actor=command_actor, patient=patient, data=example_visit, visit=visit,
-               expected_version=1)  # fmt: skip
+    example_visit["reason"] = "Corrected from source"
+    visit_save(
+        actor=command_actor, patient=patient, data=example_visit, visit=visit, expected_version=1
+    )
     example_visit["physician_global"] = 4.0
     with pytest.raises(ConflictError):
-        visit_save(actor=command_actor, patient=patient, data=example_visit, visit=visit,
-                   expected_version=1)  # fmt: skip
+        visit_save(
+            actor=command_actor,
+            patient=patient,
+            data=example_visit,
+            visit=visit,
+            expected_version=1,
+        )
     assert Visit.objects.get(pk=visit.pk).physician_global == 5
 
 
@@ -118,7 +131,10 @@ def test_second_baseline_is_refused(command_actor, example_visit):
 def test_deleted_visit_takes_its_instruments_and_is_audited(command_actor, example_visit):
     patient = PatientFactory(birth_year=1968)
     visit, _ = visit_save(actor=command_actor, patient=patient, data=example_visit)
-    visit_delete(actor=command_actor, visit=visit)
+    with pytest.raises(InputError) as caught:
+        visit_delete(actor=command_actor, visit=visit)
+    assert fields(caught.value) == {"reason"}
+    visit_delete(actor=replace(command_actor, reason="Duplicate entry"), visit=visit)
     assert not Visit.objects.exists() and not LabResult.objects.exists()
     assert AuditEvent.objects.filter(action="delete", object_type="crf.visit").count() == 1
 
@@ -157,9 +173,30 @@ def test_moving_the_baseline_within_one_document(command_actor, example_patient,
     later = dict(example_visit, visit_date="2020-04-01", kind="follow_up")
     example_patient["visits"].append(later)
     patient_document_save(actor=command_actor, site=site, data=example_patient)
-    example_patient["visits"][0]["kind"] = "follow_up"
-    example_patient["visits"][1]["kind"] = "baseline"
+    example_patient["visits"][0].update(kind="follow_up", reason="Baseline was the later visit")
+    example_patient["visits"][1].update(kind="baseline", reason="Baseline was the later visit")
     example_patient["visits"].reverse()
     result = patient_document_save(actor=command_actor, site=site, data=example_patient)
     assert [v["visit_date"] for v in result["visits"]] == ["2020-04-01", "2020-01-08"]
     assert Visit.objects.get(kind="baseline").visit_date == date(2020, 4, 1)
+
+
+def test_amending_submitted_data_needs_a_reason_and_nothing_changes_without(
+    command_actor, example_visit
+):
+    patient = PatientFactory(birth_year=1968)
+    visit_save(actor=command_actor, patient=patient, data=example_visit)
+    example_visit["labs"]["ck"]["value"] = 1800
+    with pytest.raises(InputError) as caught:
+        visit_save(actor=command_actor, patient=patient, data=example_visit)
+    assert fields(caught.value) == {"reason"}
+    assert LabResult.objects.get(enzyme="ck").value == 2000
+    assert not AuditEvent.objects.filter(action="update").exists()
+
+
+def test_draft_visit_is_edited_without_a_reason(command_actor, example_visit):
+    patient = PatientFactory(birth_year=1968)
+    visit_save(actor=command_actor, patient=patient, data=example_visit, status="draft")
+    example_visit["labs"]["ck"]["value"] = 1800
+    _, outcome = visit_save(actor=command_actor, patient=patient, data=example_visit)
+    assert outcome == "updated"

@@ -27,16 +27,26 @@ def test_mmt_grade_11_is_refused():
     assert not refused(lambda: MMT8.objects.create(visit=visit, scale="bilateral", deltoid_left=10))
 
 
-@pytest.mark.parametrize("field", ["physician_global", "patient_global", "extramuscular",
-                                   "physician_damage"])  # fmt: skip
+@pytest.mark.parametrize(
+    "field", ["physician_global", "patient_global", "extramuscular", "physician_damage"]
+)
 def test_vas_above_10_is_refused(field):
     patient = PatientFactory()
-    assert refused(lambda: Visit.objects.create(patient=patient, visit_date=date(2020, 1, 1),
-                                                **{field: "10.5"}))  # fmt: skip
-    assert refused(lambda: Visit.objects.create(patient=patient, visit_date=date(2020, 1, 1),
-                                                **{field: "-0.1"}))  # fmt: skip
-    assert not refused(lambda: Visit.objects.create(patient=patient, visit_date=date(2020, 1, 1),
-                                                    **{field: "10.0"}))  # fmt: skip
+    assert refused(
+        lambda: Visit.objects.create(
+            patient=patient, visit_date=date(2020, 1, 1), **{field: "10.5"}
+        )
+    )
+    assert refused(
+        lambda: Visit.objects.create(
+            patient=patient, visit_date=date(2020, 1, 1), **{field: "-0.1"}
+        )
+    )
+    assert not refused(
+        lambda: Visit.objects.create(
+            patient=patient, visit_date=date(2020, 1, 1), **{field: "10.0"}
+        )
+    )
 
 
 def test_haq_item_4_is_refused():
@@ -60,11 +70,13 @@ def test_enzyme_value_and_uln_must_be_positive(field, bad):
 
 def test_cmas_and_mmt_legacy_total_ranges():
     patient = PatientFactory()
-    assert refused(lambda: Visit.objects.create(patient=patient, visit_date=date(2020, 1, 1),
-                                                cmas=53))  # fmt: skip
+    assert refused(
+        lambda: Visit.objects.create(patient=patient, visit_date=date(2020, 1, 1), cmas=53)
+    )
     visit = VisitFactory(patient=patient)
-    assert refused(lambda: MMT8.objects.create(visit=visit, scale="unilateral", side="right",
-                                               legacy_total=81))  # fmt: skip
+    assert refused(
+        lambda: MMT8.objects.create(visit=visit, scale="unilateral", side="right", legacy_total=81)
+    )
     assert refused(lambda: MMT8.objects.create(visit=visit, scale="bilateral", legacy_total=151))
     assert refused(lambda: MMT8.objects.create(visit=visit, scale="bilateral", side="right"))
 
@@ -80,37 +92,52 @@ def test_one_visit_per_date_and_one_baseline_per_patient():
     patient = PatientFactory()
     VisitFactory(patient=patient, visit_date=date(2020, 1, 1), kind="baseline")
     assert refused(lambda: VisitFactory(patient=patient, visit_date=date(2020, 1, 1)))
-    assert refused(lambda: VisitFactory(patient=patient, visit_date=date(2020, 2, 1),
-                                        kind="baseline"))  # fmt: skip
+    assert refused(
+        lambda: VisitFactory(patient=patient, visit_date=date(2020, 2, 1), kind="baseline")
+    )
 
 
 def test_treatment_stop_before_start_and_unnamed_other_are_refused():
     patient = PatientFactory()
-    assert refused(lambda: TreatmentEpisode.objects.create(
-        patient=patient, drug="ivig", start_date=date(2020, 2, 1), stop_date=date(2020, 1, 1)))
-    assert refused(lambda: TreatmentEpisode.objects.create(
-        patient=patient, drug="other", start_date=date(2020, 2, 1)))  # fmt: skip
+    assert refused(
+        lambda: TreatmentEpisode.objects.create(
+            patient=patient, drug="ivig", start_date=date(2020, 2, 1), stop_date=date(2020, 1, 1)
+        )
+    )
+    assert refused(
+        lambda: TreatmentEpisode.objects.create(
+            patient=patient, drug="other", start_date=date(2020, 2, 1)
+        )
+    )
 
 
 def test_patient_birth_month_and_diagnosis_date():
     site = SiteFactory()
     assert refused(lambda: PatientFactory(site=site, birth_month=13))
-    assert refused(lambda: PatientFactory(site=site, onset_date=date(2020, 1, 1),
-                                          diagnosis_date=date(2019, 1, 1)))  # fmt: skip
+    assert refused(
+        lambda: PatientFactory(
+            site=site, onset_date=date(2020, 1, 1), diagnosis_date=date(2019, 1, 1)
+        )
+    )
 
 
 def test_autoantibody_natural_key_is_unique():
     patient = PatientFactory()
-    values = {"antibody": "anti-Jo-1", "result": "positive", "method": "elisa",
-              "sample_date": date(2020, 1, 1)}  # fmt: skip
+    values = {
+        "antibody": "anti-Jo-1",
+        "result": "positive",
+        "method": "elisa",
+        "sample_date": date(2020, 1, 1),
+    }
     AutoantibodyResult.objects.create(patient=patient, **values)
     assert refused(lambda: AutoantibodyResult.objects.create(patient=patient, **values))
 
 
 def test_membership_site_matches_role():
     user = UserFactory()
-    assert refused(lambda: Membership.objects.create(user=user, role="data_manager",
-                                                     site=SiteFactory()))  # fmt: skip
+    assert refused(
+        lambda: Membership.objects.create(user=user, role="data_manager", site=SiteFactory())
+    )
     assert refused(lambda: Membership.objects.create(user=user, role="coordinator", site=None))
 
 
