@@ -1,0 +1,88 @@
+"""Login throttling and lockout, password rules, production settings (issue 8)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.test import RequestFactory
+
+from tests.factories import UserFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def attempt(username, password, ip="10.0.0.1"):
+    request = RequestFactory().post("/login/", REMOTE_ADDR=ip)
+    return authenticate(request, username=username, password=password)
+
+
+@pytest.mark.django_db
+def test_five_failures_lock_the_account_even_for_the_right_password(settings):
+    settings.LOGIN_FAILURE_LIMIT = 5
+    user = UserFactory(username="coord-man")
+    assert attempt("coord-man", "pw") == user
+    for _ in range(5):
+        assert attempt("coord-man", "wrong") is None
+    assert attempt("coord-man", "pw", ip="10.9.9.9") is None
+    cache.clear()  # the lockout window has passed
+    assert attempt("coord-man", "pw") == user
+
+
+@pytest.mark.django_db
+def test_one_address_guessing_many_accounts_is_locked_out(settings):
+    settings.LOGIN_FAILURE_LIMIT = 5
+    victim = UserFactory(username="inv-man")
+    for n in range(5):
+        attempt(f"nobody{n}", "guess", ip="10.6.6.6")
+    assert attempt("inv-man", "pw", ip="10.6.6.6") is None
+    assert attempt("inv-man", "pw", ip="10.1.1.1") == victim
+
+
+@pytest.mark.django_db
+def test_admin_login_page_refuses_a_locked_out_user(client, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    UserFactory(username="dm", is_staff=True, is_superuser=True)
+    for _ in range(3):
+        client.post("/admin/login/", {"username": "dm", "password": "bad"})
+    client.post("/admin/login/", {"username": "dm", "password": "pw"})
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_weak_passwords_are_refused():
+    for weak in ("password123", "short", "1234567890"):
+        with pytest.raises(ValidationError):
+            validate_password(weak)
+    validate_password("Kendall-MMT8-scale")
+
+
+def test_deploy_check_is_clean_with_production_settings():
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    env.update(
+        DEBUG="false",
+        SECRET_KEY="x7!" * 20 + "production-like-secret-key-for-check",
+        ALLOWED_HOSTS="registry.example.org",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
