@@ -1,0 +1,270 @@
+"""The stateless calculator — SCORING.md §6.
+
+One case, or a list of cases, in; the same shape out, in order. Shared by the command
+``python -m scoring.calculate`` and the HTTP endpoint. Input is validated completely before
+anything is scored, and every problem is reported with its JSON path — a value outside its
+scale, a zero or negative enzyme value or ULN, an unknown key or population, or an MMT maximum
+other than 80, 150 or 260 is an error naming the field, never a guess.
+
+Numbers should arrive exactly as typed: parse JSON with ``parse_float=decimal.Decimal`` (as the
+command does). Floats are accepted too and read as the decimal they print as.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from .errors import CalculatorInputError, InstrumentError
+from .measures import CMAS_MAX, ENZYMES, HAQ_MAX, VAS_MAX, Measures
+from .mmt import MMT_MAXIMA
+from .population import POPULATIONS
+from .results import score_pair, to_json
+
+CASE_KEYS: tuple[str, ...] = ("population", "baseline", "followup")
+VISIT_KEYS: tuple[str, ...] = (
+    "physician_global",
+    "patient_global",
+    "extramuscular",
+    "haq",
+    "mmt",
+    "cmas",
+    "enzymes",
+)
+MMT_KEYS: tuple[str, ...] = ("total", "max")
+ENZYME_KEYS: tuple[str, ...] = ("value", "uln", "unit")
+# SCORING.md §1: units U/L; 1 µkat/L = 60 U/L. Value and ULN are converted together, so the
+# value/ULN ratio that is scored does not depend on the unit.
+UNIT_FACTORS: dict[str, int] = {"U/L": 1, "ukat/L": 60}
+DEFAULT_UNIT = "U/L"
+
+_BOUNDED: tuple[tuple[str, int], ...] = (
+    ("physician_global", VAS_MAX),
+    ("patient_global", VAS_MAX),
+    ("extramuscular", VAS_MAX),
+    ("haq", HAQ_MAX),
+)
+# Measures' own field names, should it ever reject something validated here.
+_MEASURES_FIELD_PATHS = {"mmt_total": "mmt.total", "mmt_max": "mmt.max"}
+
+Errors = list[tuple[str, str]]
+
+
+def _join(path: str, key: object) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return type(value).__name__
+
+
+def _number(
+    value: object,
+    path: str,
+    errors: Errors,
+    *,
+    high: int | None = None,
+    whole: bool = False,
+    positive: bool = False,
+) -> Fraction | None:
+    """A JSON number as an exact Fraction, or None (null, or invalid with an error recorded)."""
+    if value is None:
+        return None
+    number: Fraction
+    if type(value) is bool or not isinstance(value, int | float | Decimal | Fraction):
+        errors.append((path, f"must be a number, not {_describe(value)}"))
+        return None
+    if isinstance(value, Decimal) and not value.is_finite():
+        errors.append((path, "must be a finite number"))
+        return None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            errors.append((path, "must be a finite number"))
+            return None
+        number = Fraction(Decimal(str(value)))
+    else:
+        number = Fraction(value)
+    if positive:
+        if number <= 0:
+            errors.append((path, f"must be greater than 0 (got {value})"))
+            return None
+        return number
+    if whole and number.denominator != 1:
+        errors.append((path, f"must be a whole number (got {value})"))
+        return None
+    if number < 0 or (high is not None and number > high):
+        upper = f" and {high}" if high is not None else ""
+        bound = f"between 0{upper}" if upper else "at least 0"
+        errors.append((path, f"must be {bound} (got {value})"))
+        return None
+    return number
+
+
+def _reject_unknown(
+    data: Mapping[Any, Any], known: tuple[str, ...], path: str, errors: Errors
+) -> None:
+    for key in data:
+        if key not in known:
+            errors.append((_join(path, key), f"unknown key; expected one of {', '.join(known)}"))
+
+
+def _mmt(data: object, path: str, errors: Errors) -> tuple[Fraction | None, int | None]:
+    if data is None:
+        return None, None
+    if not isinstance(data, Mapping):
+        errors.append((path, 'must be an object {"total": ..., "max": ...} or null'))
+        return None, None
+    _reject_unknown(data, MMT_KEYS, path, errors)
+    max_path, total_path = _join(path, "max"), _join(path, "total")
+    before = len(errors)
+    scale_max: int | None = None
+    declared = _number(data.get("max"), max_path, errors, whole=True)
+    if declared is not None:
+        if declared in MMT_MAXIMA:
+            scale_max = int(declared)
+        else:
+            errors.append((max_path, f"must be one of 80, 150 or 260 (got {data.get('max')})"))
+    total_given = data.get("total")
+    if total_given is not None and data.get("max") is None:
+        errors.append((max_path, "is required with a total: 80, 150 or 260"))
+    total = _number(total_given, total_path, errors, high=scale_max, whole=True)
+    if len(errors) > before:
+        return None, None
+    return total, scale_max
+
+
+def _enzymes(
+    data: object, path: str, errors: Errors
+) -> dict[str, tuple[Fraction | None, Fraction | None]] | None:
+    if data is None:
+        return None
+    if not isinstance(data, Mapping):
+        errors.append((path, "must be an object of enzymes (ck, aldolase, ldh, ast, alt) or null"))
+        return None
+    pairs: dict[str, tuple[Fraction | None, Fraction | None]] = {}
+    for key, entry in data.items():
+        entry_path = _join(path, key)
+        if key not in ENZYMES:
+            errors.append((entry_path, f"unknown enzyme; expected one of {', '.join(ENZYMES)}"))
+            continue
+        if entry is None:
+            continue
+        if not isinstance(entry, Mapping):
+            errors.append((entry_path, 'must be an object {"value": ..., "uln": ..., "unit": ...}'))
+            continue
+        _reject_unknown(entry, ENZYME_KEYS, entry_path, errors)
+        value = _number(entry.get("value"), _join(entry_path, "value"), errors, positive=True)
+        uln = _number(entry.get("uln"), _join(entry_path, "uln"), errors, positive=True)
+        unit = entry.get("unit")
+        if unit is None:
+            unit = DEFAULT_UNIT
+        elif unit not in UNIT_FACTORS:
+            errors.append((_join(entry_path, "unit"), "must be 'U/L' or 'ukat/L'"))
+            continue
+        factor = UNIT_FACTORS[unit]
+        pairs[key] = (
+            None if value is None else value * factor,
+            None if uln is None else uln * factor,
+        )
+    return pairs
+
+
+def _visit(data: object, path: str, errors: Errors) -> Measures | None:
+    if data is None:
+        errors.append((path, "is required: an object of the visit's measures"))
+        return None
+    if not isinstance(data, Mapping):
+        errors.append((path, f"must be an object of the visit's measures, not {_describe(data)}"))
+        return None
+    before = len(errors)
+    _reject_unknown(data, VISIT_KEYS, path, errors)
+    values: dict[str, Fraction | None] = {
+        key: _number(data.get(key), _join(path, key), errors, high=high) for key, high in _BOUNDED
+    }
+    cmas = _number(data.get("cmas"), _join(path, "cmas"), errors, high=CMAS_MAX, whole=True)
+    mmt_total, mmt_max = _mmt(data.get("mmt"), _join(path, "mmt"), errors)
+    enzymes = _enzymes(data.get("enzymes"), _join(path, "enzymes"), errors)
+    if len(errors) > before:
+        return None
+    try:
+        return Measures(
+            physician_global=values["physician_global"],
+            patient_global=values["patient_global"],
+            extramuscular=values["extramuscular"],
+            haq=values["haq"],
+            mmt_total=mmt_total,
+            mmt_max=mmt_max,
+            cmas=cmas,
+            enzymes=enzymes,
+        )
+    except InstrumentError as error:  # pragma: no cover - everything is validated above
+        errors.append(
+            (_join(path, _MEASURES_FIELD_PATHS.get(error.field, error.field)), error.message)
+        )
+        return None
+
+
+def _case(case: object, path: str, errors: Errors) -> dict[str, Any] | None:
+    if not isinstance(case, Mapping):
+        errors.append(
+            (
+                path or "$",
+                f"must be an object with population, baseline and followup, not {_describe(case)}",
+            )
+        )
+        return None
+    before = len(errors)
+    _reject_unknown(case, CASE_KEYS, path, errors)
+    population = case.get("population")
+    if population is None:
+        errors.append((_join(path, "population"), "is required: 'adult' or 'juvenile'"))
+    elif not isinstance(population, str) or population not in POPULATIONS:
+        errors.append((_join(path, "population"), "must be 'adult' or 'juvenile'"))
+    baseline = _visit(case.get("baseline"), _join(path, "baseline"), errors)
+    followup = _visit(case.get("followup"), _join(path, "followup"), errors)
+    if len(errors) > before or baseline is None or followup is None:
+        return None
+    assert isinstance(population, str)
+    return to_json(score_pair(population, baseline, followup))
+
+
+def calculate_case(case: object) -> dict[str, Any]:
+    """Score one §6 case; raise ``CalculatorInputError`` listing every invalid field."""
+    errors: Errors = []
+    result = _case(case, "", errors)
+    if errors or result is None:
+        raise CalculatorInputError(errors)
+    return result
+
+
+def calculate(document: object) -> dict[str, Any] | list[dict[str, Any]]:
+    """Score a §6 document: one case (an object) or a list of cases, answered in order.
+
+    Raises ``CalculatorInputError`` with the errors of every case (paths like
+    ``"[2].followup.physician_global"`` for a list) — a list is scored only when all its cases
+    are valid.
+    """
+    errors: Errors = []
+    if isinstance(document, list):
+        results = [_case(case, f"[{index}]", errors) for index, case in enumerate(document)]
+        if errors:
+            raise CalculatorInputError(errors)
+        return [result for result in results if result is not None]
+    if isinstance(document, Mapping):
+        return calculate_case(document)
+    raise CalculatorInputError(
+        [("$", f"must be a case object or a list of cases, not {_describe(document)}")]
+    )
