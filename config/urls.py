@@ -1,9 +1,15 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+
+from crf.api.urls import catch_all as api_not_found
 
 admin.site.site_header = "Myositis registry"
 admin.site.site_title = "Myositis registry"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("crf.api.urls")),
 ]
+
+# Unknown /api/ URLs answer JSON 404. Keep this last: it would shadow any /api/ route after it.
+urlpatterns.append(api_not_found)

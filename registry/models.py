@@ -314,3 +314,7 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+
+# API tokens and idempotency records live in their own module; imported so Django finds them.
+from registry.tokens import ApiToken, IdempotencyRecord  # noqa: E402, F401

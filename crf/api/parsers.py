@@ -1,0 +1,109 @@
+"""JSON parsers with a size limit that is enforced while reading (413), never after.
+
+DRF's JSONParser reads the whole body through `request.body` first, which turns an oversized body
+into Django's generic 400 and holds it all in memory before deciding. These read the stream in
+chunks, refuse as soon as the documented limit (settings.API_MAX_BODY_BYTES) is passed — or at
+once when Content-Length announces more — and answer malformed JSON with 400, never 500.
+"""
+
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from rest_framework.exceptions import APIException, ParseError
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import JSONRenderer
+
+CHUNK = 64 * 1024
+
+
+class RequestTooLarge(APIException):
+    status_code = 413
+    default_code = "request_too_large"
+    default_detail = "The request body is too large."
+
+
+def max_body_bytes() -> int:
+    return settings.API_MAX_BODY_BYTES
+
+
+def _too_large() -> RequestTooLarge:
+    limit = max_body_bytes()
+    return RequestTooLarge(
+        f"The request body is larger than the limit of {limit} bytes ({limit / 2**20:g} MiB); "
+        "split the document into several submissions."
+    )
+
+
+def read_limited(stream: Any, parser_context: dict | None) -> bytes:
+    limit = max_body_bytes()
+    request = (parser_context or {}).get("request")
+    meta = getattr(request, "META", {})
+    try:
+        announced = int(meta.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        announced = 0
+    if announced > limit:
+        raise _too_large()
+    chunks, size, digest = [], 0, hashlib.sha256()
+    while True:
+        chunk = stream.read(min(CHUNK, limit + 1 - size))
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > limit:
+            raise _too_large()
+        digest.update(chunk)
+        chunks.append(chunk)
+    if request is not None:
+        # For the Idempotency-Key check: the same key must come with the same body.
+        request.body_sha256 = digest.hexdigest()
+    return b"".join(chunks)
+
+
+class JSONDocumentParser(BaseParser):
+    """application/json; JSON numbers with a fraction become floats (what the readers take)."""
+
+    media_type = "application/json"
+    renderer_class = JSONRenderer
+    parse_float: Any = float
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        charset = _charset(media_type)
+        if charset not in ("utf-8", "utf8"):
+            raise ParseError(f"The body must be UTF-8 JSON, not {charset}.")
+        raw = read_limited(stream, parser_context)
+        try:
+            # NaN and Infinity parse (as non-finite numbers) so that the field holding them is
+            # named in the error, rather than the whole body being refused.
+            return json.loads(raw, parse_float=self.parse_float)
+        except UnicodeDecodeError:
+            raise ParseError("The body is not valid UTF-8.") from None
+        except json.JSONDecodeError as exc:
+            raise ParseError(
+                f"Malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}."
+            ) from None
+        except RecursionError:
+            raise ParseError("The JSON is nested too deeply.") from None
+
+
+class MergePatchParser(JSONDocumentParser):
+    """application/merge-patch+json (RFC 7386), for PATCH of a visit."""
+
+    media_type = "application/merge-patch+json"
+
+
+class DecimalJSONParser(JSONDocumentParser):
+    """For the calculator: every number exactly as typed (7.3 is 73/10), as SCORING.md requires."""
+
+    parse_float = Decimal
+
+
+def _charset(media_type: str | None) -> str:
+    for param in (media_type or "").split(";")[1:]:
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return "utf-8"

@@ -1,0 +1,213 @@
+"""The bulk submission of DESIGN.md "Submission document": one service, used by the API view.
+
+Each patient with everything nested in it is one unit, stored by crf.services.
+patient_document_save (all or nothing); a patient with errors is reported and skipped, the others
+are stored. A dry run does the same inside a transaction that is rolled back after the scores
+that would be computed have been previewed, so it stores nothing and reports exactly what a real
+run would.
+"""
+
+from collections import Counter
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from crf import hooks
+from crf.services import patient_document_save
+from registry.access import Action, NotVisible, require
+from registry.audit import Actor
+from registry.documents import Errors, expect_list, expect_object, join
+from registry.errors import ConflictError, InputError, LockedError
+from registry.models import Site
+
+DOCUMENT_KEYS = ("site", "patients")
+STATUSES = ("created", "updated", "unchanged", "error")
+
+
+class _DryRunRollback(Exception):
+    """Raised to leave the dry run's transaction, rolling everything back."""
+
+
+def read_envelope(document: Any) -> tuple[str, list]:
+    """The site code and the patients of a document; InputError if the envelope is wrong."""
+    errors = Errors()
+    obj = expect_object(errors, "", document, DOCUMENT_KEYS)
+    if obj is None:
+        errors.raise_if_any()
+    assert obj is not None
+    code = obj.get("site")
+    if not isinstance(code, str) or not code.strip():
+        errors.add("site", 'This field is required: the code of the site, e.g. "MAN".')
+    if "patients" not in obj or obj["patients"] is None:
+        errors.add("patients", "This field is required: a list of patients.")
+    patients = expect_list(errors, "patients", obj.get("patients"))
+    errors.raise_if_any()
+    assert isinstance(code, str) and patients is not None
+    return code.strip(), patients
+
+
+def submission_site(*, user: Any, code: str) -> Site:
+    """The site a document is for, if the user may write it (NotVisible: 404; 403)."""
+    site = Site.objects.filter(code=code).first()
+    if site is None:
+        raise NotVisible("No such site.")
+    require(user, Action.WRITE, site)
+    return site
+
+
+def _belongs(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith((prefix + ".", prefix + "["))
+
+
+def _error_items(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"field": path, "message": message} for path, message in pairs]
+
+
+def _failed_patient(index: int, data: Any, errors: list[tuple[str, str]]) -> dict[str, Any]:
+    path = f"patients[{index}]"
+    visits = data.get("visits") if isinstance(data, dict) else None
+    results = []
+    for position, visit in enumerate(visits if isinstance(visits, list) else []):
+        vpath = join(join(path, "visits"), position)
+        own = [pair for pair in errors if _belongs(pair[0], vpath)]
+        if not own:
+            own = [
+                (
+                    path,
+                    "Not stored: this patient has errors elsewhere, and a patient is "
+                    "stored all or nothing.",
+                )
+            ]
+        date = visit.get("visit_date") if isinstance(visit, dict) else None
+        results.append(
+            {
+                "index": position,
+                "visit_date": date if isinstance(date, str) else None,
+                "status": "error",
+                "id": None,
+                "errors": _error_items(own),
+                "scoring": {"status": "not_stored", "scores": []},
+            }
+        )
+    patient_id = data.get("patient_id") if isinstance(data, dict) else None
+    return {
+        "index": index,
+        "patient_id": patient_id if isinstance(patient_id, str) else None,
+        "status": "error",
+        "id": None,
+        "errors": _error_items(errors),
+        "visits": results,
+    }
+
+
+def _save_patient(actor: Actor, site: Site, index: int, data: Any) -> dict[str, Any]:
+    path = f"patients[{index}]"
+    try:
+        stored = patient_document_save(actor=actor, site=site, data=data, path=path)
+    except InputError as exc:
+        return _failed_patient(index, data, exc.errors)
+    except (ConflictError, LockedError) as exc:
+        return _failed_patient(index, data, [(path, str(exc))])
+    except IntegrityError:
+        # Another request stored the same patient or visit at the same moment; the rollback of
+        # the unit left nothing behind, and re-sending the document is safe.
+        return _failed_patient(
+            index,
+            data,
+            [(path, "Written concurrently by another request; send the document again.")],
+        )
+    return {
+        "index": index,
+        "patient_id": stored["patient_id"],
+        "status": stored["status"],
+        "id": stored["id"],
+        "errors": [],
+        "visits": [
+            {
+                "index": position,
+                "visit_date": visit["visit_date"],
+                "status": visit["status"],
+                "id": visit["id"],
+                "errors": [],
+            }
+            for position, visit in enumerate(stored["visits"])
+        ],
+    }
+
+
+def visit_scoring_state(entries: list[dict[str, Any]]) -> str:
+    """The scoring state of a stored visit from its response records (the scores hook's)."""
+    statuses = {entry.get("status") for entry in entries}
+    if "failed" in statuses:
+        return "failed"
+    if "pending" in statuses:
+        # With a broker the worker has not got to it yet; read the visit again later.
+        return "pending"
+    return "scored"  # every record computed — or none is called for (a baseline visit)
+
+
+def _attach_scores(results: list[dict[str, Any]], *, dry_run: bool) -> None:
+    stored = [r for r in results if r["status"] != "error"]
+    if dry_run:
+        scores = hooks.preview_scores([r["id"] for r in stored])
+    else:
+        # Eagerly (no broker) scoring ran on commit, before this answer; with a broker the
+        # changed patients' visits are pending until a worker scores them.
+        scores = hooks.scores_for_visits([v["id"] for r in stored for v in r["visits"]])
+    for patient in stored:
+        for visit in patient["visits"]:
+            entries = scores.get(visit["id"], [])
+            state = "preview" if dry_run else visit_scoring_state(entries)
+            visit["scoring"] = {"status": state, "scores": entries}
+
+
+def _summary(results: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    patients = Counter(r["status"] for r in results)
+    visits = Counter(v["status"] for r in results for v in r["visits"])
+    return {
+        "patients": {status: patients.get(status, 0) for status in STATUSES},
+        "visits": {status: visits.get(status, 0) for status in STATUSES},
+    }
+
+
+def submission_process(*, user: Any, document: Any, dry_run: bool = False) -> tuple[int, dict]:
+    """Store (or, with `dry_run`, validate and preview) a submission document.
+
+    Returns the HTTP status and the answer: 200 when every patient was stored, or some were;
+    400 when the document has errors and nothing was stored. Raises InputError for an invalid
+    envelope, NotVisible / PermissionDenied when the caller may not write the site.
+    """
+    code, patients = read_envelope(document)
+    site = submission_site(user=user, code=code)
+    actor = Actor(user=user, source="api")
+    results: list[dict[str, Any]] = []
+    if dry_run:
+        try:
+            with transaction.atomic():
+                for index, data in enumerate(patients):
+                    results.append(_save_patient(actor, site, index, data))
+                _attach_scores(results, dry_run=True)
+                raise _DryRunRollback
+        except _DryRunRollback:
+            pass
+        # Nothing was created: the ids the rolled-back rows had must not be handed out.
+        for patient in results:
+            if patient["status"] == "created":
+                patient["id"] = None
+            for visit in patient["visits"]:
+                if visit["status"] == "created":
+                    visit["id"] = None
+    else:
+        for index, data in enumerate(patients):
+            results.append(_save_patient(actor, site, index, data))
+        _attach_scores(results, dry_run=False)
+    answer = {
+        "site": site.code,
+        "dry_run": dry_run,
+        "summary": _summary(results),
+        "patients": results,
+        "errors": [error for r in results for error in r["errors"]],
+    }
+    failed = answer["summary"]["patients"]["error"]
+    status = 400 if failed and failed == len(results) else 200
+    return status, answer

@@ -1,0 +1,368 @@
+"""Views of the HTTP API: thin — parse, check site access, call a selector or a service, answer.
+
+Access rules live in registry/access.py, writes in the services, errors in one handler
+(crf/api/exceptions.py). Another site's records answer 404 and never appear in lists.
+"""
+
+from datetime import UTC, datetime, time
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crf import hooks
+from crf.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from crf.api.idempotency import idempotent
+from crf.api.parsers import DecimalJSONParser, JSONDocumentParser, MergePatchParser
+from crf.api.patch import visit_patch
+from crf.api.schema import SUBMISSION_EXAMPLE, ref
+from crf.api.serializers import PatientSerializer, SiteSerializer, VisitSerializer
+from crf.api.submissions import submission_process
+from crf.models import LabResult, Visit
+from registry.access import Action, NotVisible, patients_visible_to, sites_for, visits_visible_to
+from registry.errors import InputError
+from registry.models import AuditEvent, Patient
+from scoring.instruments import CalculatorInputError, calculate
+
+MAX_ID = 2**63 - 1
+PATIENT_AUDIT_TYPES = (
+    "registry.patient",
+    "registry.autoantibodyresult",
+    "registry.treatmentepisode",
+)
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ref("Error"), description=description)
+
+
+UNAUTHENTICATED = _error("No valid credentials: `Authorization: Token <token>` or a session.")
+THROTTLED = _error("Too many failed authentication attempts from this address; see Retry-After.")
+NOT_FOUND = _error("No such record, or it belongs to a site you are not a member of.")
+BAD_REQUEST = _error("Invalid input: `errors` lists the JSON path and message of every field.")
+COMMON = {401: UNAUTHENTICATED, 429: THROTTLED}
+ID_PARAMETER = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The record's id.")
+FILTERS = [
+    OpenApiParameter("site", str, description="Only records of this site (code)."),
+    OpenApiParameter(
+        "updated_since",
+        OpenApiTypes.DATETIME,
+        description="Only records changed at or after this time (ISO 8601; a date means its "
+        "midnight UTC), for incremental pulls.",
+    ),
+    OpenApiParameter("page_size", int, description="Records per page (default 100, max 1000)."),
+]
+
+
+class IdCursorPagination(CursorPagination):
+    """Pages in id order: rows added while a client pages through appear at the end, once."""
+
+    ordering = "id"
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+    def decode_cursor(self, request: Request) -> Any:
+        try:
+            return super().decode_cursor(request)
+        except Exception:  # DRF answers an invalid cursor with 404; it is a bad parameter
+            raise ValidationError({"cursor": ["Invalid cursor."]}) from None
+
+
+def _object_id(raw: str) -> int:
+    """A record id from the URL; anything that cannot be one is simply not found."""
+    if not raw.isdigit() or int(raw) > MAX_ID:
+        raise NotVisible("No such record.")
+    return int(raw)
+
+
+def _updated_since(request: Request) -> datetime | None:
+    raw = request.query_params.get("updated_since")
+    if raw is None:
+        return None
+    try:
+        moment = parse_datetime(raw)
+        if moment is None:
+            day = parse_date(raw)
+            moment = datetime.combine(day, time.min) if day else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise ValidationError({"updated_since": ["Must be an ISO 8601 date or date-time."]})
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _site_filter(queryset: QuerySet, request: Request, site_field: str) -> QuerySet:
+    code = request.query_params.get("site")
+    if code is None:
+        return queryset
+    # A site the caller does not belong to gives an empty list, like any other filter.
+    return queryset.filter(**{f"{site_field}__code": code})
+
+
+def _visits_with_instruments(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related("patient__site", "mmt8", "haq").prefetch_related(
+        Prefetch("labs", queryset=LabResult.objects.order_by("enzyme"))
+    )
+
+
+@extend_schema(tags=["sites"], responses={200: SiteSerializer(many=True), **COMMON})
+class SiteListView(generics.ListAPIView):
+    """The sites you belong to."""
+
+    serializer_class = SiteSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet:
+        return sites_for(self.request.user, Action.READ).order_by("code")
+
+
+class SubmissionView(APIView):
+    parser_classes = [JSONDocumentParser]
+
+    @extend_schema(
+        tags=["submissions"],
+        summary="Submit patients and visits (the submission document)",
+        description=(
+            "Stores a submission document (DESIGN.md). Each patient with everything nested in "
+            "it is one unit: a patient with any error is stored not at all, the others are "
+            "stored. The answer lists every patient and visit in order with created / updated "
+            "/ unchanged / error, ids, the JSON path and message of every error, and the "
+            "scoring status. Re-sending a document changes nothing and duplicates nothing.\n\n"
+            "Status: 200 when the document was processed (look at each patient's status: "
+            "`summary.patients.error` counts those not stored); 400 when nothing was stored "
+            "(the document itself is invalid, or every patient has errors). The body may be at "
+            "most `API_MAX_BODY_BYTES` (20 MiB by default): larger gets 413."
+        ),
+        request={"application/json": ref("SubmissionDocument")},
+        parameters=[
+            OpenApiParameter(
+                "dry_run",
+                bool,
+                description="Validate and return the scores that would be "
+                "computed, storing nothing.",
+            ),
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                description="Any unique string (1–255 printable ASCII characters). A retry with "
+                "the same key and the same request gets the first answer for 24 hours "
+                "(header `Idempotent-Replayed: true`); the same key with another request: "
+                "422; while the first is still running: 409.",
+            ),
+        ],
+        responses={
+            200: OpenApiResponse(ref("SubmissionAnswer"), description="Processed."),
+            400: OpenApiResponse(
+                {"oneOf": [ref("SubmissionAnswer"), ref("Error")]},
+                description="Nothing stored: the answer per patient, or the document's errors.",
+            ),
+            **COMMON,
+            403: _error(
+                "Your role at this site may not submit (only coordinators and the "
+                "site's submitter account may)."
+            ),
+            404: _error("No such site, or you are not a member of it."),
+            409: _error("A request with this Idempotency-Key is still being processed."),
+            413: _error("The body is larger than the documented limit."),
+            415: _error("The body is not application/json."),
+            422: _error("The Idempotency-Key was used with a different request."),
+        },
+        examples=[
+            OpenApiExample("A patient with one visit", value=SUBMISSION_EXAMPLE, request_only=True)
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        dry_run = _boolean(request, "dry_run")
+        document = request.data
+        return idempotent(
+            request,
+            lambda: submission_process(user=request.user, document=document, dry_run=dry_run),
+        )
+
+
+def _boolean(request: Request, name: str) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return False
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValidationError({name: ["Must be true or false."]})
+
+
+@extend_schema(
+    tags=["patients"],
+    parameters=FILTERS,
+    responses={200: PatientSerializer(many=True), 400: BAD_REQUEST, **COMMON},
+)
+class PatientListView(generics.ListAPIView):
+    """Patients of your sites, with autoantibodies, treatments and their visits' summaries."""
+
+    serializer_class = PatientSerializer
+    pagination_class = IdCursorPagination
+
+    def get_queryset(self) -> QuerySet:
+        patients = _site_filter(patients_visible_to(self.request.user), self.request, "site")
+        since = _updated_since(self.request)
+        if since is not None:
+            # A patient changed when it or anything nested in it changed; nested records have
+            # no timestamps of their own, but every change of them is in the audit trail
+            # (served by the registry_audit_patient index).
+            nested = AuditEvent.objects.filter(
+                patient_id=OuterRef("pk"), at__gte=since, object_type__in=PATIENT_AUDIT_TYPES
+            )
+            patients = patients.filter(Q(updated_at__gte=since) | Exists(nested))
+        return patients.select_related("site").prefetch_related(
+            "autoantibodies",
+            "treatments",
+            Prefetch("visits", queryset=Visit.objects.order_by("visit_date")),
+        )
+
+
+@extend_schema(
+    tags=["patients"],
+    parameters=[ID_PARAMETER],
+    responses={200: PatientSerializer, 404: NOT_FOUND, **COMMON},
+)
+class PatientDetailView(generics.RetrieveAPIView):
+    serializer_class = PatientSerializer
+
+    def get_object(self) -> Patient:
+        patients = (
+            patients_visible_to(self.request.user)
+            .select_related("site")
+            .prefetch_related("autoantibodies", "treatments", "visits")
+        )
+        patient = patients.filter(pk=_object_id(self.kwargs["id"])).first()
+        if patient is None:
+            raise NotVisible("No such patient.")
+        return patient
+
+
+def _visit_scores(visit_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    return hooks.scores_for_visits(visit_ids) if visit_ids else {}
+
+
+@extend_schema(
+    tags=["visits"],
+    parameters=[
+        OpenApiParameter("patient", int, description="Only this patient's visits (its id)."),
+        *FILTERS,
+    ],
+    responses={200: VisitSerializer(many=True), 400: BAD_REQUEST, **COMMON},
+)
+class VisitListView(generics.ListAPIView):
+    """Visits of your sites with their instruments and computed scores."""
+
+    serializer_class = VisitSerializer
+    pagination_class = IdCursorPagination
+
+    def get_queryset(self) -> QuerySet:
+        visits = _site_filter(visits_visible_to(self.request.user), self.request, "patient__site")
+        raw = self.request.query_params.get("patient")
+        if raw is not None:
+            if not raw.isdigit() or int(raw) > MAX_ID:
+                raise ValidationError({"patient": ["Must be a patient id (a whole number)."]})
+            visits = visits.filter(patient_id=int(raw))
+        since = _updated_since(self.request)
+        if since is not None:
+            visits = visits.filter(updated_at__gte=since)
+        return _visits_with_instruments(visits)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        assert page is not None
+        scores = _visit_scores([visit.pk for visit in page])
+        data = VisitSerializer(page, many=True, context={"scores": scores}).data
+        return self.get_paginated_response(data)
+
+
+class VisitDetailView(APIView):
+    parser_classes = [JSONDocumentParser, MergePatchParser]
+
+    def _visit(self, request: Request, pk: str) -> Visit:
+        visits = _visits_with_instruments(visits_visible_to(request.user))
+        visit = visits.filter(pk=_object_id(pk)).first()
+        if visit is None:
+            raise NotVisible("No such visit.")
+        return visit
+
+    def _answer(self, visit: Visit) -> Response:
+        scores = _visit_scores([visit.pk])
+        return Response(VisitSerializer(visit, context={"scores": scores}).data)
+
+    @extend_schema(
+        tags=["visits"],
+        parameters=[ID_PARAMETER],
+        responses={200: VisitSerializer, 404: NOT_FOUND, **COMMON},
+    )
+    def get(self, request: Request, id: str) -> Response:
+        return self._answer(self._visit(request, id))
+
+    @extend_schema(
+        tags=["visits"],
+        summary="Change a visit, made against the version read",
+        parameters=[ID_PARAMETER],
+        description=(
+            "`instruments` is a JSON merge patch (RFC 7386) of the visit's instruments as read: "
+            "a key sets that value, null removes it, an object is merged into the stored one. "
+            "`version` is the visit's version as read: if it changed since, nothing is stored "
+            "and the answer is 409 with the current version — reload, re-apply, send again. A "
+            "submitted visit needs a `reason` for the change."
+        ),
+        request={
+            "application/json": ref("VisitPatch"),
+            "application/merge-patch+json": ref("VisitPatch"),
+        },
+        responses={
+            200: VisitSerializer,
+            400: BAD_REQUEST,
+            **COMMON,
+            403: _error("Your role at this site may not change visits."),
+            404: NOT_FOUND,
+            409: _error("The visit changed since the version you read, or it is locked."),
+            413: _error("The body is larger than the documented limit."),
+            415: _error("The body is not JSON."),
+        },
+    )
+    def patch(self, request: Request, id: str) -> Response:
+        visit = self._visit(request, id)
+        updated = visit_patch(user=request.user, visit=visit, patch=request.data)
+        return self._answer(self._visit(request, str(updated.pk)))
+
+
+class CalculatorView(APIView):
+    parser_classes = [DecimalJSONParser]
+
+    @extend_schema(
+        tags=["calculator"],
+        summary="The stateless calculator (SCORING.md §6)",
+        description="One case, or a list of cases, in; the same shape out, in order. Stores "
+        "nothing. Numbers are read exactly as typed.",
+        request={"application/json": ref("CalculatorRequest")},
+        responses={
+            200: OpenApiResponse(ref("CalculatorResponse")),
+            400: BAD_REQUEST,
+            **COMMON,
+            413: _error("The body is larger than the documented limit."),
+            415: _error("The body is not JSON."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        try:
+            result = calculate(request.data)
+        except CalculatorInputError as exc:
+            raise InputError(exc.errors) from None
+        return Response(result)
