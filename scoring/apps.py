@@ -1,6 +1,27 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
 class ScoringConfig(AppConfig):
     name = "scoring"
     verbose_name = "Scoring: IMACS and ACR/EULAR response"
+
+    def ready(self) -> None:
+        # The one-way hook of DESIGN.md: registry and crf announce changes and ask for scores
+        # through these; they never import the scoring app.
+        from crf import hooks
+        from registry.signals import scoring_inputs_changed, visit_deleting
+        from scoring import selectors, services, tasks
+
+        scoring_inputs_changed.connect(
+            tasks.on_scoring_inputs_changed, dispatch_uid="scoring.request_scoring"
+        )
+        visit_deleting.connect(_on_visit_deleting, dispatch_uid="scoring.visit_deleting")
+        hooks.register(scores=selectors.scores_for_visits, preview=services.preview_scores)
+
+
+def _on_visit_deleting(sender: Any, visit_id: int, **kwargs: Any) -> None:
+    from scoring import services
+
+    services.records_delete_for_visit(visit_id=visit_id)

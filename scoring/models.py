@@ -1,0 +1,134 @@
+"""Response records: one per (visit, reference visit, algorithm), with the inputs they used.
+
+DESIGN.md "Data flow" 2 and "Domain model". A record is derived data: the scoring tasks
+(scoring/tasks.py → scoring/services.py) are its only writers, and it can always be rebuilt from
+the clinical data by `rescore`. The inputs it was computed from are stored beside the result, with a
+fingerprint of them, so that anyone can see what a score was based on and the reconciliation sweep
+can find records whose inputs no longer match the current data without re-scoring anything.
+"""
+
+from django.db import models
+from django.db.models import F, Q
+
+from crf.models import Visit
+from registry.models import Patient, TreatmentEpisode
+
+
+class ResponseRecord(models.Model):
+    class Algorithm(models.TextChoices):
+        # Identifiers of spec/SCORING.md: a change of rule is a new identifier, never a silent
+        # change of old results.
+        IMACS_DOI = "imacs-doi-2004", "IMACS definition of improvement (2004)"
+        ACR_EULAR = "acr-eular-2016", "ACR/EULAR total improvement score (2016)"
+        WORSENING = "proderm-worsening-2022", "ProDERM worsening, confirmed deterioration (2022)"
+
+    class ReferenceKind(models.TextChoices):
+        # The patient's baseline visit (it may also be the baseline of treatment episodes, which
+        # are then listed in `episodes`), or only a treatment episode's baseline.
+        BASELINE = "baseline", "Patient baseline"
+        TREATMENT = "treatment", "Treatment episode baseline"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    # Denormalised from the visit: tasks lock, read and replace records patient by patient.
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="response_records")
+    # Clinical rows are never deleted under a record: crf sends visit_deleting first and the
+    # scoring app deletes the records then (registry/signals.py), hence PROTECT.
+    visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, related_name="response_records", db_index=False
+    )
+    reference_visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="+")
+    # Only for the worsening algorithm: the visit before this one after the same reference
+    # (SCORING.md §4, "confirmed when it holds at two consecutive visits").
+    previous_visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    algorithm = models.CharField(max_length=30, choices=Algorithm.choices)
+    reference_kind = models.CharField(max_length=10, choices=ReferenceKind.choices)
+    episodes = models.ManyToManyField(
+        TreatmentEpisode, through="ResponseEpisode", related_name="response_records", blank=True
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    # The measures of the reference, scored and (worsening) previous visit as exact decimal
+    # strings, and the population: everything the algorithm was given.
+    inputs = models.JSONField(default=dict)
+    # Digest of inputs, algorithm, reference kind, episodes and the pipeline revision
+    # (scoring.services.REVISION): the sweep compares it with the digest of the current data.
+    fingerprint = models.CharField(max_length=32, blank=True)
+    # The calculator's JSON for this algorithm (spec/SCORING.md §6): every per-measure detail.
+    result = models.JSONField(null=True, blank=True)
+    # Query columns copied from `result`, so that reports filter and count in the database.
+    met = models.BooleanField(
+        null=True, blank=True, help_text="IMACS DOI met (null: not evaluable)"
+    )
+    score = models.DecimalField(
+        "total improvement score", max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    category = models.CharField(max_length=10, blank=True, help_text="ACR/EULAR category")
+    complete = models.BooleanField(null=True, blank=True, help_text="ACR/EULAR: no CSM missing")
+    worsened = models.BooleanField(null=True, blank=True, help_text="ProDERM worsening at visit")
+    confirmed = models.BooleanField(null=True, blank=True, help_text="Confirmed deterioration")
+    requested_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    # Which process computed it ("celery@host pid 123", or "eager@host pid 123" in-process).
+    computed_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["visit_id", "reference_visit_id", "algorithm"]
+        constraints = [
+            # DESIGN.md: one record per (visit, reference visit, algorithm); tasks upsert on it.
+            models.UniqueConstraint(
+                fields=["visit", "reference_visit", "algorithm"], name="scoring_record_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(visit=F("reference_visit")), name="scoring_record_not_self"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(computed_at__isnull=False, result__isnull=False),
+                name="scoring_record_done_has_result",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | ~Q(error=""), name="scoring_record_failed_has_error"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=0, score__lte=100),
+                name="scoring_record_score_range",
+            ),
+        ]
+        indexes = [
+            # The sweep and scoring_status look for records that are not done.
+            models.Index(
+                fields=["status"], condition=~Q(status="done"), name="scoring_record_not_done"
+            ),
+            # Reports: responses by algorithm and kind of reference (outcomes by treatment).
+            models.Index(fields=["algorithm", "reference_kind"], name="scoring_record_alg_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.algorithm} of visit {self.visit_id} against {self.reference_visit_id}"
+
+
+class ResponseEpisode(models.Model):
+    """A treatment episode whose response a record measures (its baseline is the record's
+    reference and the visit falls in the episode's window, DESIGN.md "References")."""
+
+    # Derived links: they go with the record, and with the episode when it is deleted (the
+    # patient is re-scored after that commit).
+    record = models.ForeignKey(ResponseRecord, on_delete=models.CASCADE, db_index=False)
+    episode = models.ForeignKey(
+        TreatmentEpisode, on_delete=models.CASCADE, related_name="response_links"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "episode"], name="scoring_episode_link_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"record {self.record_id} — episode {self.episode_id}"
