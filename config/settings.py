@@ -128,7 +128,10 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "crf.web.context_processors.web",
             ],
+            # The web pages' template tags live in crf.web, which is not an app of its own.
+            "libraries": {"web": "crf.web.templatetags.web"},
         },
     },
 ]
@@ -157,7 +160,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # Sessions end after SESSION_IDLE_MINUTES without a request, and when the browser closes: shared
 # clinic computers are common.

@@ -9,6 +9,8 @@ admin.site.site_title = "Myositis registry"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("crf.api.urls")),
+    # The coordinators' web pages: "/", /accounts/, /patients/, /visits/, /queries/, /audit/.
+    path("", include("crf.web.urls")),
 ]
 
 # Unknown /api/ URLs answer JSON 404. Keep this last: it would shadow any /api/ route after it.

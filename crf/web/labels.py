@@ -1,0 +1,134 @@
+"""Words shown to people for the codes of the instruments (codes are the document's; DESIGN.md
+"Vocabularies": labels are the UI's business). Item wordings follow the published forms: HAQ-DI
+(Fries 1980, Stanford) and CHAQ (Singh 1994)."""
+
+from crf.models import MMT8
+
+MMT_GROUP_LABELS = {
+    "neck_flexors": "Neck flexors",
+    "deltoid": "Deltoid (middle)",
+    "biceps": "Biceps brachii",
+    "wrist_extensors": "Wrist extensors",
+    "gluteus_maximus": "Gluteus maximus",
+    "gluteus_medius": "Gluteus medius",
+    "quadriceps": "Quadriceps",
+    "ankle_dorsiflexors": "Ankle dorsiflexors",
+}
+
+HAQ_CATEGORY_LABELS = {
+    "dressing": "Dressing & grooming",
+    "arising": "Arising",
+    "eating": "Eating",
+    "walking": "Walking",
+    "hygiene": "Hygiene",
+    "reach": "Reach",
+    "grip": "Grip",
+    "activities": "Activities",
+}
+
+HAQ_ITEM_LABELS = {
+    "dress": "Dress yourself, including tying shoelaces and doing buttons",
+    "shampoo": "Shampoo your hair",
+    "stand": "Stand up from a straight chair",
+    "bed": "Get in and out of bed",
+    "cut_meat": "Cut your meat",
+    "lift_cup": "Lift a full cup or glass to your mouth",
+    "open_carton": "Open a new milk carton",
+    "walk": "Walk outdoors on flat ground",
+    "climb_steps": "Climb up five steps",
+    "wash_body": "Wash and dry your body",
+    "bath": "Take a tub bath",
+    "toilet": "Get on and off the toilet",
+    "reach_object": "Reach and get down a 5-pound object from just above your head",
+    "pick_up_clothing": "Bend down to pick up clothing from the floor",
+    "car_doors": "Open car doors",
+    "open_jars": "Open jars which have been previously opened",
+    "faucets": "Turn taps on and off",
+    "errands": "Run errands and shop",
+    "car_in_out": "Get in and out of a car",
+    "chores": "Do chores such as vacuuming or yard work",
+}
+
+# The CHAQ asks the shared items in words for children, plus ten of its own.
+CHAQ_ITEM_LABELS = {
+    "dress": "Dress, including tying shoelaces and doing buttons",
+    "shampoo": "Shampoo hair",
+    "socks": "Remove socks",
+    "nails": "Cut fingernails",
+    "stand": "Stand up from a low chair or floor",
+    "bed": "Get in and out of bed or stand up in crib",
+    "cut_meat": "Cut own meat",
+    "lift_cup": "Lift up a cup or glass to mouth",
+    "open_carton": "Open a new cereal box",
+    "walk": "Walk outdoors on flat ground",
+    "climb_steps": "Climb up five steps",
+    "wash_body": "Wash and dry entire body",
+    "bath": "Take a tub bath (get in and out of the tub)",
+    "toilet": "Get on and off the toilet or potty chair",
+    "brush_teeth": "Brush teeth",
+    "comb_hair": "Comb or brush hair",
+    "reach_object": "Reach and get down a heavy object, such as a large game or books, "
+    "from just above the head",
+    "pick_up_clothing": "Bend down to pick up clothing or a piece of paper from the floor",
+    "pull_sweater": "Pull on a sweater over the head",
+    "turn_neck": "Turn neck to look back over shoulder",
+    "write": "Write or scribble with pen or pencil",
+    "car_doors": "Open car doors",
+    "open_jars": "Open jars which have been previously opened",
+    "faucets": "Turn taps on and off",
+    "push_door": "Push open a door when having to turn a door knob",
+    "errands": "Run errands and shop",
+    "car_in_out": "Get into and out of a car, toy car or school bus",
+    "bike": "Ride a bike or tricycle",
+    "chores": "Do household chores (wash dishes, take out rubbish, tidy room)",
+    "play": "Run and play",
+}
+
+HAQ_ANSWERS = (
+    ("0", "0 – without any difficulty"),
+    ("1", "1 – with some difficulty"),
+    ("2", "2 – with much difficulty"),
+    ("3", "3 – unable to do"),
+)
+CHAQ_NOT_APPLICABLE = ("na", "n/a – not applicable")
+
+ENZYME_LABELS = {
+    "ck": "CK (creatine kinase)",
+    "aldolase": "Aldolase",
+    "ldh": "LDH",
+    "ast": "AST",
+    "alt": "ALT",
+}
+
+# The six IMACS core set measures, in the order of SCORING.md §1.
+MEASURE_LABELS = {
+    "physician_global": "Physician global activity",
+    "patient_global": "Patient global activity",
+    "mmt": "Muscle strength",
+    "haq": "Physical function (HAQ/CHAQ)",
+    "enzyme": "Muscle enzyme",
+    "extramuscular": "Extramuscular activity",
+}
+
+VISIT_FIELD_LABELS = {
+    "visit_date": "Visit date",
+    "kind": "Kind of visit",
+    "physician_global": "Physician global activity",
+    "patient_global": "Patient global activity",
+    "extramuscular": "Extramuscular global activity",
+    "physician_damage": "Physician global damage",
+    "cmas": "CMAS",
+    "fvc_percent": "FVC",
+    "dlco_percent": "DLCO",
+    "glucocorticoid_mg_per_day": "Glucocorticoid dose",
+    "reason": "Reason for change",
+}
+
+TIS_CATEGORY_LABELS = {
+    "none": "no improvement",
+    "minimal": "minimal",
+    "moderate": "moderate",
+    "major": "major",
+}
+
+MMT_SCALE_LABELS = dict(MMT8.Scale.choices)

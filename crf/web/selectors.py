@@ -1,0 +1,240 @@
+"""Reads of the web pages. Each returns a queryset or a fixed number of queries' worth of rows,
+whatever the number of patients or visits (tests count them)."""
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+
+from crf.models import DataQuery, LabResult, Visit
+from registry.access import Action, patients_visible_to, restrict
+from registry.models import AuditEvent, Patient
+
+# Registry rule for the patient list's "overdue" filter: IMACS-style longitudinal follow-up sees
+# patients at least every six months, so a patient is overdue when the latest visit is more than
+# 183 days ago — or when there is no visit at all (the baseline visit is due).
+OVERDUE_AFTER_DAYS = 183
+
+PAGE_SIZE = 50
+
+# The patient list's "status" filter: a patient matches when any of their visits is in that
+# state (the coordinator's and monitor's work queues), or has a data query still open.
+STATUS_FILTERS = {
+    "draft": ("Has a draft visit", Q(status=Visit.Status.DRAFT)),
+    "submitted": ("Has a visit awaiting verification", Q(status=Visit.Status.SUBMITTED)),
+    "verified": ("Has a visit awaiting signature", Q(status=Visit.Status.VERIFIED)),
+    "locked": ("Has a signed (locked) visit", Q(status=Visit.Status.LOCKED)),
+}
+OPEN_QUERIES = "open_queries"
+
+
+def overdue_cutoff(today: date | None = None) -> date:
+    return (today or date.today()) - timedelta(days=OVERDUE_AFTER_DAYS)
+
+
+def patient_list(
+    *,
+    user: Any,
+    site_id: int | None,
+    search: str = "",
+    diagnosis: str = "",
+    serology: str = "",
+    status: str = "",
+    overdue: bool = False,
+) -> QuerySet[Patient]:
+    """The patients the user may read, of one site (or all theirs), filtered.
+
+    Ordered by (site, site patient id): the unique index registry_patient_site_id serves both
+    the order and the page slice.
+    """
+    patients = patients_visible_to(user, Action.READ)
+    if site_id is not None:
+        patients = patients.filter(site_id=site_id)
+    if search:
+        patients = patients.filter(patient_id__icontains=search)
+    if diagnosis:
+        patients = patients.filter(diagnosis=diagnosis)
+    if serology:
+        patients = patients.filter(serology_group=serology)
+    if status in STATUS_FILTERS:
+        condition = STATUS_FILTERS[status][1]
+        patients = patients.filter(
+            Exists(Visit.objects.filter(condition, patient_id=OuterRef("pk")))
+        )
+    elif status == OPEN_QUERIES:
+        patients = patients.filter(
+            Exists(
+                DataQuery.objects.filter(visit__patient_id=OuterRef("pk")).exclude(
+                    status=DataQuery.Status.CLOSED
+                )
+            )
+        )
+    if overdue:
+        # An anti-join on crf_visit_patient_date (patient_id, visit_date): no recent visit.
+        recent = Visit.objects.filter(patient_id=OuterRef("pk"), visit_date__gt=overdue_cutoff())
+        patients = patients.filter(~Exists(recent))
+    return patients.select_related("site").order_by("site_id", "patient_id")
+
+
+@dataclass
+class PatientRow:
+    patient: Patient
+    visits: int
+    last_visit: date | None
+    open_queries: int
+
+    @property
+    def overdue(self) -> bool:
+        return self.last_visit is None or self.last_visit <= overdue_cutoff()
+
+
+def patient_rows(patients: list[Patient]) -> list[PatientRow]:
+    """The list page's columns for one page of patients: two grouped queries."""
+    ids = [p.pk for p in patients]
+    stats = {
+        row["patient_id"]: row
+        for row in Visit.objects.filter(patient_id__in=ids)
+        .order_by()
+        .values("patient_id")
+        .annotate(n=Count("id"), last=Max("visit_date"))
+    }
+    queries = dict(
+        DataQuery.objects.filter(visit__patient_id__in=ids)
+        .exclude(status=DataQuery.Status.CLOSED)
+        .order_by()
+        .values("visit__patient_id")
+        .annotate(n=Count("id"))
+        .values_list("visit__patient_id", "n")
+    )
+    rows = []
+    for patient in patients:
+        stat = stats.get(patient.pk, {})
+        rows.append(
+            PatientRow(patient, stat.get("n", 0), stat.get("last"), queries.get(patient.pk, 0))
+        )
+    return rows
+
+
+def visits_with_instruments(patient: Patient) -> list[Visit]:
+    """A patient's visits in date order with every instrument: three queries."""
+    return list(
+        Visit.objects.filter(patient=patient)
+        .select_related("mmt8", "haq")
+        .prefetch_related(Prefetch("labs", queryset=LabResult.objects.order_by("enzyme")))
+        .order_by("visit_date", "id")
+    )
+
+
+def visit_with_instruments(pk: int) -> Visit | None:
+    return (
+        Visit.objects.select_related("mmt8", "haq", "patient__site", "verified_by")
+        .prefetch_related(Prefetch("labs", queryset=LabResult.objects.order_by("enzyme")))
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def open_query_counts(visit_ids: list[int]) -> dict[int, int]:
+    return dict(
+        DataQuery.objects.filter(visit_id__in=visit_ids)
+        .exclude(status=DataQuery.Status.CLOSED)
+        .order_by()
+        .values("visit_id")
+        .annotate(n=Count("id"))
+        .values_list("visit_id", "n")
+    )
+
+
+def open_queries(*, user: Any, site_id: int | None) -> QuerySet[DataQuery]:
+    """Queries not yet closed on visits the user may read, oldest first (the work queue)."""
+    queries = restrict(
+        DataQuery.objects.exclude(status=DataQuery.Status.CLOSED),
+        user,
+        Action.READ,
+        site_field="visit__patient__site",
+    )
+    if site_id is not None:
+        queries = queries.filter(visit__patient__site_id=site_id)
+    return queries.select_related("visit__patient__site", "raised_by", "answered_by").order_by(
+        "raised_at", "id"
+    )
+
+
+# --- audit trail ------------------------------------------------------------------------------
+
+VISIT_PARTS = ("crf.mmt8", "crf.haq", "crf.labresult", "crf.dataquery", "crf.signature")
+
+
+def patient_history(patient: Patient) -> QuerySet[AuditEvent]:
+    """Every audit event of a patient and what belongs to them, newest first
+    (index registry_audit_patient)."""
+    return (
+        AuditEvent.objects.filter(patient_id=patient.pk)
+        .select_related("actor")
+        .order_by("-at", "-id")
+    )
+
+
+def visit_history(visit: Visit) -> list[AuditEvent]:
+    """The audit events of a visit and of its instruments, queries and signatures, newest first.
+
+    Instrument rows have their own ids and may have been deleted since; which ones belonged to
+    this visit is read from their create and delete events (which hold the whole row, including
+    visit_id), so the history stays complete after an instrument was removed.
+    """
+    parts: set[tuple[str, int]] = set()
+    for object_type, object_id, old, new in AuditEvent.objects.filter(
+        patient_id=visit.patient_id,
+        object_type__in=VISIT_PARTS,
+        action__in=[AuditEvent.Action.CREATE, AuditEvent.Action.DELETE],
+    ).values_list("object_type", "object_id", "old_value", "new_value"):
+        row = _json(new) or _json(old) or {}
+        if row.get("visit_id") == str(visit.pk) or row.get("visit_id") == visit.pk:
+            parts.add((object_type, object_id))
+    condition = Q(object_type="crf.visit", object_id=visit.pk)
+    for object_type, object_id in parts:
+        condition |= Q(object_type=object_type, object_id=object_id)
+    return list(
+        AuditEvent.objects.filter(condition, patient_id=visit.patient_id)
+        .select_related("actor")
+        .order_by("-at", "-id")
+    )
+
+
+def _json(text: str | None) -> dict | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def audit_export(*, site_id: int | None, since: date | None, until: date | None):
+    """Audit events for the CSV export, oldest first, read in chunks (index registry_audit_site
+    when filtered by site)."""
+    events = AuditEvent.objects.all()
+    if site_id is not None:
+        events = events.filter(site_id=site_id)
+    if since is not None:
+        events = events.filter(at__date__gte=since)
+    if until is not None:
+        events = events.filter(at__date__lte=until)
+    return events.order_by("at", "id").values_list(
+        "id",
+        "at",
+        "actor__username",
+        "source",
+        "action",
+        "site_id",
+        "patient_id",
+        "object_type",
+        "object_id",
+        "field",
+        "old_value",
+        "new_value",
+        "reason",
+    )

@@ -1,0 +1,261 @@
+"""Verification, signatures, unlocking, data queries and the audit export (issue 8, web side).
+
+Who may do what is the services' rule (crf.services raises PermissionDenied, answered 403); these
+views only find the record through the access rule (another site's answers 404) and show the
+services' messages.
+"""
+
+import csv
+import re
+from collections.abc import Iterator
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from crf.models import Visit
+from crf.services import (
+    query_answer,
+    query_close,
+    query_raise,
+    visit_sign,
+    visit_unlock,
+    visit_verify,
+)
+from crf.web import selectors
+from crf.web.forms import (
+    QueryAnswerForm,
+    QueryCloseForm,
+    QueryRaiseForm,
+    ReasonForm,
+    SignForm,
+)
+from crf.web.state import web_state
+from crf.web.views.common import actor, errors_text, get_query, get_visit
+from crf.web.views.visits import _query_fields, visit_context
+from registry.access import Action
+from registry.errors import InputError
+
+
+def _visit_url(visit: Visit, anchor: str = "") -> str:
+    return reverse("web:visit", args=[visit.pk]) + anchor
+
+
+@login_required
+@require_POST
+def verify(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = get_visit(request, pk, Action.QUERY)
+    try:
+        visit_verify(actor=actor(request), visit=visit)
+    except InputError as exc:
+        messages.error(request, errors_text(exc.errors))
+    else:
+        messages.success(request, "Visit verified against the source documents.")
+    return redirect(_visit_url(visit))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sign(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = get_visit(request, pk, Action.SIGN)
+    form = SignForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            visit_sign(
+                actor=actor(request),
+                visit=visit,
+                password=form.cleaned_data["password"],
+                meaning=form.cleaned_data["meaning"],
+            )
+        except InputError as exc:
+            status = 400
+            for path, message in exc.errors:
+                form.add_error(path if path in form.fields else None, message)
+        else:
+            messages.success(request, "Visit signed and locked.")
+            return redirect(_visit_url(visit))
+    context = visit_context(request, visit)
+    context["form"] = form
+    return render(request, "web/visit_sign.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = get_visit(request, pk)
+    if "data_manager" not in web_state(request).roles_at(visit.patient.site_id):
+        raise PermissionDenied("Only a data manager may unlock a visit.")
+    form = ReasonForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            visit_unlock(actor=actor(request, form.cleaned_data["reason"]), visit=visit)
+        except InputError as exc:
+            status = 400
+            for path, message in exc.errors:
+                form.add_error("reason" if path == "reason" else None, message)
+        else:
+            messages.success(request, "Visit unlocked; its signature is void.")
+            return redirect(_visit_url(visit))
+    context = visit_context(request, visit)
+    context["form"] = form
+    return render(request, "web/visit_unlock.html", context, status=status)
+
+
+@login_required
+@require_POST
+def query_new(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = get_visit(request, pk, Action.QUERY)
+    form = QueryRaiseForm(request.POST, field_choices=_query_fields(visit))
+    if not form.is_valid():
+        messages.error(request, "Choose the field the query is about.")
+        return redirect(_visit_url(visit, "#queries"))
+    try:
+        query_raise(
+            actor=actor(request),
+            visit=visit,
+            field=form.cleaned_data["field"],
+            text=form.cleaned_data["text"],
+        )
+    except InputError as exc:
+        messages.error(request, errors_text(exc.errors))
+    else:
+        messages.success(request, "Data query raised.")
+    return redirect(_visit_url(visit, "#queries"))
+
+
+@login_required
+@require_POST
+def query_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
+    query = get_query(request, pk)
+    form = QueryAnswerForm(request.POST)
+    form.is_valid()
+    try:
+        query_answer(actor=actor(request), query=query, answer=form.cleaned_data.get("answer", ""))
+    except InputError as exc:
+        messages.error(request, errors_text(exc.errors))
+    else:
+        messages.success(request, "Answer recorded.")
+    return redirect(_visit_url(query.visit, "#queries"))
+
+
+@login_required
+@require_POST
+def query_close_view(request: HttpRequest, pk: int) -> HttpResponse:
+    query = get_query(request, pk, Action.QUERY)
+    form = QueryCloseForm(request.POST)
+    form.is_valid()
+    try:
+        query_close(actor=actor(request), query=query, note=form.cleaned_data.get("note", ""))
+    except InputError as exc:
+        messages.error(request, errors_text(exc.errors))
+    else:
+        messages.success(request, "Query closed.")
+    return redirect(_visit_url(query.visit, "#queries"))
+
+
+@login_required
+@require_GET
+def query_list(request: HttpRequest) -> HttpResponse:
+    site = web_state(request).current_site
+    queries = selectors.open_queries(user=request.user, site_id=site.pk if site else None)
+    page = Paginator(queries, 100).get_page(request.GET.get("page"))
+    return render(request, "web/query_list.html", {"page": page, "site": site})
+
+
+# --- audit export -----------------------------------------------------------------------------
+
+
+class _Echo:
+    """csv.writer target that hands each row back instead of buffering the file."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+AUDIT_COLUMNS = (
+    "event_id",
+    "at",
+    "user",
+    "source",
+    "action",
+    "site_id",
+    "patient_id",
+    "object_type",
+    "object_id",
+    "field",
+    "old_value",
+    "new_value",
+    "reason",
+)
+
+
+def _parse_date(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _require_data_manager(request: HttpRequest) -> None:
+    if not web_state(request).is_data_manager:
+        raise PermissionDenied("The audit export is for data managers.")
+
+
+@login_required
+@require_GET
+def audit_page(request: HttpRequest) -> HttpResponse:
+    _require_data_manager(request)
+    return render(request, "web/audit.html", {"sites": web_state(request).sites})
+
+
+@login_required
+@require_GET
+def audit_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The audit trail as CSV, streamed row by row (it grows without bound)."""
+    _require_data_manager(request)
+    site_id = request.GET.get("site", "")
+    rows = selectors.audit_export(
+        site_id=int(site_id) if site_id.isdigit() else None,
+        since=_parse_date(request.GET.get("since", "")),
+        until=_parse_date(request.GET.get("until", "")),
+    )
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield writer.writerow(AUDIT_COLUMNS)
+        for row in rows.iterator(chunk_size=2000):
+            at = row[1]
+            yield writer.writerow(
+                (row[0], at.isoformat(), row[2] or "", *row[3:10], *_csv_safe(row[10:]))
+            )
+
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+    return response
+
+
+def _csv_safe(values: tuple) -> list[str]:
+    """Values as text; a leading =, +, @ or - (other than a negative number) is quoted with ',
+    so that a spreadsheet opening the export does not run it as a formula (CSV injection)."""
+    out = []
+    for value in values:
+        text = "" if value is None else str(value)
+        if text[:1] in ("=", "+", "@", "\t", "\r") or (
+            text[:1] == "-" and not _NEGATIVE_NUMBER.match(text)
+        ):
+            text = "'" + text
+        out.append(text)
+    return out
+
+
+_NEGATIVE_NUMBER = re.compile(r"^-\d+(\.\d+)?$")

@@ -1,0 +1,298 @@
+"""The visit form (new and edit), the visit page, its score explanation and its deletion."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from crf import hooks
+from crf.models import DataQuery, Signature, Visit
+from crf.services import visit_delete, visit_save
+from crf.web import selectors
+from crf.web.forms import QueryAnswerForm, QueryCloseForm, QueryRaiseForm, ReasonForm
+from crf.web.labels import ENZYME_LABELS, MEASURE_LABELS, MMT_GROUP_LABELS, VISIT_FIELD_LABELS
+from crf.web.timeline import Score, measures_of
+from crf.web.views.common import actor, get_patient, get_visit, permissions
+from crf.web.visit_form import VisitForm, reader_errors
+from registry.access import Action
+from registry.errors import ConflictError, InputError, LockedError
+from registry.models import Patient
+
+
+def _save(request: HttpRequest, form: VisitForm, patient: Patient, visit: Visit | None):
+    """Post → document → visit_save. Returns the saved visit, or None with the form's errors."""
+    form.fill_from_post(request.POST)
+    doc, problems = form.document()
+    if problems:
+        form.add_errors(problems + reader_errors(patient, doc))
+        return None
+    action = request.POST.get("action", "submit")
+    if visit is None or visit.status == Visit.Status.DRAFT:
+        status = Visit.Status.DRAFT if action == "draft" else Visit.Status.SUBMITTED
+    else:
+        status = None  # submitted and verified visits stay in the workflow
+    expected = None
+    if visit is not None:
+        try:
+            expected = int(request.POST.get("version", ""))
+        except ValueError:
+            expected = visit.version
+    try:
+        saved, outcome = visit_save(
+            actor=actor(request),
+            patient=patient,
+            data=doc,
+            visit=visit,
+            expected_version=expected,
+            status=status,
+        )
+    except InputError as exc:
+        form.add_errors(exc.errors)
+        return None
+    except ConflictError as exc:
+        form.conflict = str(exc)
+        return None
+    except LockedError as exc:
+        form.locked = str(exc)
+        return None
+    verb = {
+        "created": "saved as a draft" if status == Visit.Status.DRAFT else "submitted",
+        "updated": "updated",
+        "unchanged": "unchanged: nothing was different",
+    }[outcome]
+    messages.success(request, f"Visit of {saved.visit_date:%Y-%m-%d} {verb}.")
+    return saved
+
+
+def _render_form(request: HttpRequest, form: VisitForm, patient: Patient, visit: Visit | None):
+    status = 400 if form.has_errors else 200
+    if form.conflict:
+        status = 409
+    return render(
+        request,
+        "web/visit_form.html",
+        {"form": form, "patient": patient, "visit": visit},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_patient(request, pk, Action.WRITE)
+    form = VisitForm(patient=patient)
+    if request.method == "POST":
+        saved = _save(request, form, patient, None)
+        if saved is not None:
+            return redirect("web:patient", pk=patient.pk)
+    else:
+        visits = selectors.visits_with_instruments(patient)
+        form.fill_new(
+            has_baseline=any(v.kind == Visit.Kind.BASELINE for v in visits),
+            previous=visits[-1] if visits else None,
+        )
+    return _render_form(request, form, patient, None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = get_visit(request, pk, Action.WRITE)
+    patient = visit.patient
+    form = VisitForm(patient=patient, visit=visit)
+    if visit.status == Visit.Status.LOCKED:
+        messages.error(request, "This visit is signed and locked; a data manager can unlock it.")
+        return redirect("web:visit", pk=visit.pk)
+    if request.method == "POST":
+        saved = _save(request, form, patient, visit)
+        if saved is not None:
+            return redirect("web:patient", pk=patient.pk)
+    else:
+        form.fill_from_visit(visit)
+    return _render_form(request, form, patient, visit)
+
+
+def _query_fields(visit: Visit) -> list[tuple[str, str]]:
+    """The fields a data query can be about, by the JSON path the rules also use."""
+    choices = [(name, label) for name, label in VISIT_FIELD_LABELS.items() if name != "reason"]
+    choices.append(("mmt8", "MMT-8"))
+    choices += [(f"mmt8.{g}", f"MMT-8 — {label}") for g, label in MMT_GROUP_LABELS.items()]
+    choices += [(f"labs.{e}.value", f"{label} value") for e, label in ENZYME_LABELS.items()]
+    choices += [(f"labs.{e}.uln", f"{label} ULN") for e, label in ENZYME_LABELS.items()]
+    choices.append(("haq", "HAQ / CHAQ"))
+    return choices
+
+
+def visit_context(request: HttpRequest, visit: Visit) -> dict[str, Any]:
+    patient = visit.patient
+    scores = [Score(e) for e in hooks.scores_for_visits([visit.pk]).get(visit.pk, [])]
+    queries = list(
+        DataQuery.objects.filter(visit=visit)
+        .select_related("raised_by", "answered_by", "closed_by")
+        .order_by("raised_at", "id")
+    )
+    signatures = list(Signature.objects.filter(visit=visit).order_by("signed_at"))
+    field_labels = dict(_query_fields(visit))
+    for query in queries:
+        query.field_label = field_labels.get(query.field, query.field)
+    context = {
+        "visit": visit,
+        "patient": patient,
+        "measures": measures_of(visit),
+        "labs": list(visit.labs.all()),
+        "mmt": _related(visit, "mmt8"),
+        "haq": _related(visit, "haq"),
+        "scores": scores,
+        "queries": queries,
+        "open_queries": [q for q in queries if q.status != DataQuery.Status.CLOSED],
+        "signatures": signatures,
+        "raise_form": QueryRaiseForm(field_choices=_query_fields(visit)),
+        "answer_form": QueryAnswerForm(),
+        "close_form": QueryCloseForm(),
+        "field_labels": VISIT_FIELD_LABELS,
+    }
+    context.update(permissions(request, patient.site_id))
+    return context
+
+
+def _related(visit: Visit, name: str) -> Any:
+    from crf.models import HAQ, MMT8
+
+    try:
+        return getattr(visit, name)
+    except (MMT8.DoesNotExist, HAQ.DoesNotExist):
+        return None
+
+
+@login_required
+@require_GET
+def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = get_visit(request, pk)
+    return render(request, "web/visit_detail.html", visit_context(request, visit))
+
+
+@login_required
+@require_GET
+def visit_explain(request: HttpRequest, pk: int) -> HttpResponse:
+    """Each measure's percent change and points against each reference visit."""
+    visit = get_visit(request, pk)
+    entries = hooks.scores_for_visits([visit.pk]).get(visit.pk, [])
+    reference_ids = [e["reference_visit"]["id"] for e in entries]
+    references = {
+        v.pk: v
+        for v in Visit.objects.filter(pk__in=reference_ids, patient_id=visit.patient_id)
+        .select_related("mmt8", "haq")
+        .prefetch_related("labs")
+    }
+    episodes = {e.pk: e for e in visit.patient.treatments.all()}
+    explained = []
+    for entry in entries:
+        score = Score(entry)
+        reference = references.get(score.reference_id)
+        explained.append(
+            {
+                "score": score,
+                "reference": reference,
+                "episodes": [episodes[i] for i in entry.get("episodes") or () if i in episodes],
+                "rows": _explain_rows(score, reference, visit),
+            }
+        )
+    return render(
+        request,
+        "web/visit_explain.html",
+        {"visit": visit, "patient": visit.patient, "explained": explained},
+    )
+
+
+def _measure_value(visit: Visit | None, key: str, score: Score) -> str:
+    if visit is None:
+        return ""
+    if key in ("physician_global", "patient_global", "extramuscular"):
+        value = getattr(visit, key)
+        return "" if value is None else f"{value} cm"
+    measures = measures_of(visit)
+    if key == "haq":
+        return "" if measures["haq"] is None else f"{float(measures['haq']):.3f}"
+    if key == "mmt":
+        if (score.tis.get("strength_instrument") or score.doi.get("strength_instrument")) == "cmas":
+            return "" if visit.cmas is None else f"CMAS {visit.cmas}/52"
+        if measures["mmt_total"] is None:
+            return ""
+        return f"{measures['mmt_total']}/{measures['mmt_max']}"
+    if key == "enzyme":
+        enzyme = score.tis.get("enzyme") or score.doi.get("enzyme")
+        for lab in visit.labs.all():
+            if lab.enzyme == enzyme:
+                return f"{lab.get_enzyme_display()} {lab.value / lab.uln:.2f} ×ULN"
+    return ""
+
+
+def _explain_rows(score: Score, reference: Visit | None, visit: Visit) -> list[dict[str, Any]]:
+    doi_measures = score.doi.get("measures") or {}
+    tis_measures = score.tis.get("measures") or {}
+    rows = []
+    for key, label in MEASURE_LABELS.items():
+        doi = doi_measures.get(key) or {}
+        tis = tis_measures.get(key) or {}
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "reference_value": _measure_value(reference, key, score),
+                "value": _measure_value(visit, key, score),
+                "percent_change": doi.get("percent_change"),
+                "doi_status": doi.get("status") or "",
+                "percent_improvement": tis.get("percent_improvement"),
+                "points": tis.get("points"),
+                "missing": key in (score.tis.get("missing") or ()),
+            }
+        )
+    return rows
+
+
+@login_required
+@require_GET
+def visit_history(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = get_visit(request, pk)
+    events = selectors.visit_history(visit)
+    return render(
+        request,
+        "web/history.html",
+        {"patient": visit.patient, "visit": visit, "events": events, "page": None},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = get_visit(request, pk, Action.WRITE)
+    patient = visit.patient
+    form = ReasonForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            visit_delete(actor=actor(request, form.cleaned_data["reason"]), visit=visit)
+        except InputError as exc:
+            for path, message in exc.errors:
+                form.add_error("reason" if path == "reason" else None, message)
+        except LockedError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, f"Visit of {visit.visit_date:%Y-%m-%d} deleted.")
+            return redirect(reverse("web:patient", args=[patient.pk]))
+    return render(
+        request,
+        "web/confirm_delete.html",
+        {
+            "form": form,
+            "patient": patient,
+            "visit": visit,
+            "error": error,
+            "what": f"the visit of {visit.visit_date:%Y-%m-%d}",
+            "reason_required": visit.status != Visit.Status.DRAFT,
+        },
+    )
