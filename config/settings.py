@@ -246,7 +246,27 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Fail fast when the broker is down at save time: the visit is stored and the sweep scores it
 # later (DESIGN.md "Data flow"), so a web request must not hang waiting for a broker.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    # Redis takes its timeouts from here, not from CELERY_BROKER_CONNECTION_TIMEOUT. Without a
+    # read timeout a broker that accepts connections but never answers (hung, or a half-open
+    # connection after a failover) blocks a publish, and the request that saved a visit, forever.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    # Tasks are acknowledged late: a message held by a worker that died is delivered again once
+    # it has been unacknowledged this long. Longer than any batch runs, or it is run twice
+    # (harmless, tasks are idempotent, but wasted work).
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+}
+# The publish of a save's scoring task is retried briefly, then given up: the sweep scores it.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_BEAT_SCHEDULE = {
     "scoring-sweep": {
         "task": "scoring.tasks.sweep_stale",
