@@ -4,6 +4,7 @@ Unknown keys, wrong types and out-of-range values are errors, never silently dro
 because a site's script that misspells a field must learn it at once rather than lose data.
 """
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -91,8 +92,15 @@ def text(
     return value
 
 
+@functools.cache
+def _codes(choices: type) -> tuple[str, ...]:
+    # Django builds a TextChoices' .choices list anew on every access; bulk reads (seed_demo,
+    # large submissions) call choice() hundreds of thousands of times.
+    return tuple(c for c, _ in choices.choices)
+
+
 def choice(errors: Errors, path: str, value: Any, choices: type) -> str | None:
-    values = [c for c, _ in choices.choices]
+    values = _codes(choices)
     if not isinstance(value, str) or value not in values:
         errors.add(path, f"Must be one of: {', '.join(values)}.")
         return None
