@@ -65,7 +65,9 @@ def line_chart(
         return TOP + plot_h * (1 - (value - y_min) / (top_value - y_min or 1))
 
     parts: list[str] = []
-    # Bands first, so the data draw over them.
+    # Bands first, so the data draw over them. Each band's bar and label go in the first of three
+    # rows above the plot where they do not overlap an earlier one.
+    row_ends: list[float] = []
     for index, band in enumerate(bands):
         start = max(band.start, x_start)
         stop = min(band.stop or x_end, x_end)
@@ -73,7 +75,14 @@ def line_chart(
             continue
         colour = EPISODE_COLOURS[index % len(EPISODE_COLOURS)]
         x0, x1 = x(start), max(x(stop), x(start) + 2)
-        row = index % 3
+        end = max(x1, x0 + 5.5 * len(band.label) + 4)
+        row = next((r for r, taken in enumerate(row_ends) if taken <= x0), len(row_ends))
+        if row >= 3:
+            row = min(range(3), key=lambda r: row_ends[r])
+        if row == len(row_ends):
+            row_ends.append(end)
+        else:
+            row_ends[row] = max(row_ends[row], end)
         parts.append(
             f'<rect class="band" x="{x0:.1f}" y="{TOP}" width="{x1 - x0:.1f}" height="{plot_h}" '
             f'fill="{colour}" fill-opacity="0.14"><title>{escape(band.label)}</title></rect>'
@@ -96,10 +105,12 @@ def line_chart(
             f'<text class="guide-label" x="{WIDTH - RIGHT - 2}" y="{gy - 3:.1f}" '
             f'text-anchor="end">{escape(label)}</text>'
         )
-    for tick_date in _date_ticks(x_start, x_end):
-        tx = x(tick_date)
+    ticks = _date_ticks(x_start, x_end)
+    for index, tick_date in enumerate(ticks):
+        # The outer labels are anchored inwards so that they are not cut at the edges.
+        anchor = "start" if index == 0 else "end" if index == len(ticks) - 1 else "middle"
         parts.append(
-            f'<text class="axis" x="{tx:.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
+            f'<text class="axis" x="{x(tick_date):.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}">'
             f"{tick_date:%Y-%m}</text>"
         )
     parts.append(

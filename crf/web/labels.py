@@ -84,10 +84,11 @@ CHAQ_ITEM_LABELS = {
     "play": "Run and play",
 }
 
+# Each option starts with the digit of the answer, so typing the digit on the paper form selects it.
 HAQ_ANSWERS = (
-    ("0", "0 – without any difficulty"),
-    ("1", "1 – with some difficulty"),
-    ("2", "2 – with much difficulty"),
+    ("0", "0 – no difficulty"),
+    ("1", "1 – some difficulty"),
+    ("2", "2 – much difficulty"),
     ("3", "3 – unable to do"),
 )
 CHAQ_NOT_APPLICABLE = ("na", "n/a – not applicable")

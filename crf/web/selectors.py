@@ -73,7 +73,7 @@ def patient_list(
         )
     if overdue:
         # An anti-join on crf_visit_patient_date (patient_id, visit_date): no recent visit.
-        recent = Visit.objects.filter(patient_id=OuterRef("pk"), visit_date__gt=overdue_cutoff())
+        recent = Visit.objects.filter(patient_id=OuterRef("pk"), visit_date__gte=overdue_cutoff())
         patients = patients.filter(~Exists(recent))
     return patients.select_related("site").order_by("site_id", "patient_id")
 
@@ -87,7 +87,7 @@ class PatientRow:
 
     @property
     def overdue(self) -> bool:
-        return self.last_visit is None or self.last_visit <= overdue_cutoff()
+        return self.last_visit is None or self.last_visit < overdue_cutoff()
 
 
 def patient_rows(patients: list[Patient]) -> list[PatientRow]:

@@ -172,10 +172,18 @@ class VisitForm:
         )
 
     @property
+    def autofocus(self) -> bool:
+        """A new visit starts at its date, so entry can begin without the mouse."""
+        return self.visit is None and not self.has_errors
+
+    @property
     def is_draft(self) -> bool:
         return self.visit is None or self.visit.status == Visit.Status.DRAFT
 
     # --- what the template walks ----------------------------------------------------------
+
+    def __getitem__(self, name: str) -> Field:
+        return self.fields[name]
 
     @property
     def f(self) -> dict[str, Field]:

@@ -90,6 +90,11 @@ def measure_label(code: str) -> str:
 
 
 @register.filter
+def measure_labels(codes: Any) -> str:
+    return ", ".join(MEASURE_LABELS.get(code, code).lower() for code in codes or ())
+
+
+@register.filter
 def object_label(code: str) -> str:
     return OBJECT_LABELS.get(code, code)
 
@@ -105,7 +110,9 @@ def get(mapping: Any, key: Any) -> Any:
 @register.simple_tag
 def doi_badge(met: bool | None) -> SafeString:
     if met is True:
-        return format_html('<span class="badge badge-good">DOI met</span>')
-    if met is False:
-        return format_html('<span class="badge badge-neutral">DOI not met</span>')
-    return format_html('<span class="badge badge-muted">DOI not evaluable</span>')
+        css, text = "badge-good", "DOI met"
+    elif met is False:
+        css, text = "badge-neutral", "DOI not met"
+    else:
+        css, text = "badge-muted", "DOI not evaluable"
+    return format_html('<span class="badge {}">{}</span>', css, text)
