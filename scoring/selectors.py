@@ -330,6 +330,23 @@ def row_inputs(patient: PatientInputs, comparison: Comparison, algorithm: str) -
     return inputs
 
 
+def row_inputs_json(patient: PatientInputs, comparison: Comparison, algorithm: str) -> str:
+    """`row_inputs` as JSON text, put together from the visits' canonical JSON (the same
+    document: a test holds them equal) rather than serialised again for every record."""
+    by_id = patient.by_id
+    parts = []
+    if algorithm == TIS:
+        parts.append(f'"population":{json.dumps(patient.population)}')
+        if patient.population_error:
+            parts.append(f'"population_error":{json.dumps(patient.population_error)}')
+    parts.append(f'"reference":{by_id[comparison.reference].canonical}')
+    parts.append(f'"visit":{by_id[comparison.visit].canonical}')
+    if algorithm == WORSENING:
+        previous = comparison.previous
+        parts.append(f'"previous":{"null" if previous is None else by_id[previous].canonical}')
+    return "{" + ",".join(parts) + "}"
+
+
 def _fingerprint(
     patient: PatientInputs, by_id: dict[int, VisitInputs], comparison: Comparison, algorithm: str
 ) -> str:

@@ -9,18 +9,27 @@ comparison no longer applies — all in one transaction.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from registry.models import Patient
-from scoring.instruments import confirmed_deterioration, score_doi, score_pair, to_json
+from scoring.instruments import (
+    WORSENING_ALGORITHM,
+    ConfirmedDeterioration,
+    WorseningResult,
+    is_worsened,
+    score_doi,
+    score_pair,
+    to_json,
+)
 from scoring.models import ResponseEpisode, ResponseRecord
 from scoring.selectors import (
     DOI,
@@ -32,17 +41,11 @@ from scoring.selectors import (
     empty_entry,
     expected_rows,
     load_inputs,
-    row_inputs,
+    row_inputs_json,
     stored_rows,
 )
 
 log = logging.getLogger(__name__)
-
-_UPDATED_FIELDS = [
-    "patient", "previous_visit", "reference_kind", "status", "error", "inputs", "fingerprint",
-    "result", "met", "score", "category", "complete", "worsened", "confirmed", "computed_at",
-    "computed_by",
-]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,7 @@ class _Scorer:
     def __init__(self, patient: PatientInputs) -> None:
         self.patient = patient
         self.pairs: dict[tuple[int, int], Any] = {}
+        self.worsening: dict[tuple[int, int], WorseningResult] = {}
 
     def outcome(self, comparison: Comparison, algorithm: str) -> Outcome:
         error = _input_error(self.patient, comparison, algorithm)
@@ -142,45 +146,73 @@ class _Scorer:
             self.pairs = {key: pair}  # the DOI and TIS rows of a comparison are adjacent
         return pair
 
+    def _worsened(self, reference: int, visit: int) -> WorseningResult:
+        key = (reference, visit)
+        found = self.worsening.get(key)
+        if found is None:
+            by_id = self.patient.by_id
+            found = self.worsening[key] = is_worsened(
+                by_id[reference].measures,  # type: ignore[arg-type]
+                by_id[visit].measures,  # type: ignore[arg-type]
+            )
+        return found
+
     def _worsening(self, comparison: Comparison) -> Outcome:
-        by_id = self.patient.by_id
-        reference = by_id[comparison.reference].measures
-        visit = by_id[comparison.visit].measures
-        assert reference is not None and visit is not None
-        previous = None if comparison.previous is None else by_id[comparison.previous].measures
-        result = confirmed_deterioration(reference, previous, visit)
+        # SCORING.md §4: confirmed when worsening (against the reference) holds at this visit and
+        # at the previous one — as scoring.instruments.confirmed_deterioration, with each visit's
+        # worsening computed once and reused as the next visit's "previous".
+        current = self._worsened(comparison.reference, comparison.visit)
+        previous = None
+        if comparison.previous is not None:
+            previous = self._worsened(comparison.reference, comparison.previous)
+        result = ConfirmedDeterioration(
+            algorithm=WORSENING_ALGORITHM,
+            confirmed=current.worsened and previous is not None and previous.worsened,
+            current=current,
+            previous=previous,
+        )
         return Outcome(
-            to_json(result),
-            {"worsened": result.current.worsened, "confirmed": result.confirmed},
+            to_json(result), {"worsened": current.worsened, "confirmed": result.confirmed}
         )
 
 
-def _record(
+# The columns a scoring run writes, in the order of the PostgreSQL COPY below. `requested_at` is
+# left alone: it records when scoring was last asked for, not when it was done.
+_COLUMNS = (
+    "patient_id", "visit_id", "reference_visit_id", "previous_visit_id", "algorithm",
+    "reference_kind", "status", "error", "inputs", "fingerprint", "result", "met", "score",
+    "category", "complete", "worsened", "confirmed", "computed_at", "computed_by",
+)  # fmt: skip
+_JSON_COLUMNS = frozenset({"result"})  # to serialise; "inputs" arrive serialised
+_KEY_COLUMNS = ("visit_id", "reference_visit_id", "algorithm")
+
+
+def _row(
     patient: PatientInputs, row: ExpectedRow, outcome: Outcome, now: Any, computed_by: str
-) -> ResponseRecord:
+) -> dict[str, Any]:
     comparison = row.comparison
-    failed = bool(outcome.error)
-    return ResponseRecord(
-        patient_id=patient.id,
-        visit_id=comparison.visit,
-        reference_visit_id=comparison.reference,
-        previous_visit_id=comparison.previous if row.algorithm == WORSENING else None,
-        algorithm=row.algorithm,
-        reference_kind=comparison.kind,
-        status=ResponseRecord.Status.FAILED if failed else ResponseRecord.Status.DONE,
-        error=outcome.error,
-        inputs=row_inputs(patient, comparison, row.algorithm),
-        fingerprint=row.fingerprint,
-        result=outcome.result,
-        met=outcome.columns.get("met"),
-        score=outcome.columns.get("score"),
-        category=outcome.columns.get("category", ""),
-        complete=outcome.columns.get("complete"),
-        worsened=outcome.columns.get("worsened"),
-        confirmed=outcome.columns.get("confirmed"),
-        computed_at=now,
-        computed_by=computed_by,
-    )
+    columns = outcome.columns
+    return {
+        "patient_id": patient.id,
+        "visit_id": comparison.visit,
+        "reference_visit_id": comparison.reference,
+        "previous_visit_id": comparison.previous if row.algorithm == WORSENING else None,
+        "algorithm": row.algorithm,
+        "reference_kind": comparison.kind,
+        "status": ResponseRecord.Status.FAILED if outcome.error else ResponseRecord.Status.DONE,
+        "error": outcome.error,
+        "inputs": row_inputs_json(patient, comparison, row.algorithm),
+        "fingerprint": row.fingerprint,
+        "result": outcome.result,
+        "met": columns.get("met"),
+        "score": columns.get("score"),
+        "category": columns.get("category", ""),
+        "complete": columns.get("complete"),
+        "worsened": columns.get("worsened"),
+        "confirmed": columns.get("confirmed"),
+        "computed_at": now,
+        "computed_by": computed_by,
+    }
 
 
 @transaction.atomic
@@ -195,7 +227,7 @@ def score_patients(
     inputs = load_inputs(patient_ids, lock=True)
     stored = stored_rows(inputs)
     now = timezone.now()
-    records: list[ResponseRecord] = []
+    rows: list[dict[str, Any]] = []
     episodes_of: dict[tuple[int, int, str], tuple[int, ...]] = {}
     confirm: list[int] = []
     obsolete: list[int] = []
@@ -219,43 +251,83 @@ def score_patients(
                     continue
             outcome = scorer.outcome(row.comparison, row.algorithm)
             failed += bool(outcome.error)
-            records.append(_record(patient, row, outcome, now, computed_by))
+            rows.append(_row(patient, row, outcome, now, computed_by))
             episodes_of[row.key] = row.comparison.episodes
         obsolete += [old.id for key, old in have.items() if key not in wanted]
 
-    deleted = 0
     if obsolete:
-        deleted = len(obsolete)
         ResponseEpisode.objects.filter(record_id__in=obsolete).delete()
         ResponseRecord.objects.filter(pk__in=obsolete).delete()
     if confirm:
         ResponseRecord.objects.filter(pk__in=confirm).update(status=ResponseRecord.Status.DONE)
-    if records:
-        ResponseRecord.objects.bulk_create(
-            records,
-            batch_size=500,
-            update_conflicts=True,
-            unique_fields=["visit", "reference_visit", "algorithm"],
-            update_fields=_UPDATED_FIELDS,
+    if rows:
+        upsert = _upsert_postgresql if connection.vendor == "postgresql" else _upsert_orm
+        _write_episode_links(list(inputs), upsert(rows), episodes_of)
+    return ScoringSummary(len(inputs), len(rows), unchanged, len(obsolete), failed)
+
+
+def _upsert_orm(rows: list[dict[str, Any]]) -> dict[tuple[int, int, str], int]:
+    records = ResponseRecord.objects.bulk_create(
+        [ResponseRecord(**{**row, "inputs": json.loads(row["inputs"])}) for row in rows],
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["visit", "reference_visit", "algorithm"],
+        update_fields=[name.removesuffix("_id") for name in _COLUMNS if name not in _KEY_COLUMNS],
+    )
+    return {(r.visit_id, r.reference_visit_id, r.algorithm): r.pk for r in records}
+
+
+def _upsert_postgresql(rows: list[dict[str, Any]]) -> dict[tuple[int, int, str], int]:
+    """The same upsert as _upsert_orm, through COPY into a session-local staging table.
+
+    Django's bulk_create sends this many JSON documents as literal arrays that the driver has to
+    escape one character class at a time; COPY streams them as they are. It is the difference
+    between the workers keeping up with the database's own write rate and falling far behind
+    (benchmarks/rescore.py).
+    """
+    columns = ", ".join(_COLUMNS)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS if c not in _KEY_COLUMNS)
+    table = ResponseRecord._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS scoring_upsert ON COMMIT DELETE ROWS AS "
+            f"SELECT {columns} FROM {table} WITH NO DATA"
         )
-        _write_episode_links(records, episodes_of)
-    return ScoringSummary(len(inputs), len(records), unchanged, deleted, failed)
+        with cursor.cursor.copy(f"COPY scoring_upsert ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        json.dumps(row[c], separators=(",", ":"))
+                        if c in _JSON_COLUMNS and row[c] is not None
+                        else row[c]
+                        for c in _COLUMNS
+                    ]
+                )
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM scoring_upsert "
+            f"ON CONFLICT ({', '.join(_KEY_COLUMNS)}) DO UPDATE SET {updates} "
+            f"RETURNING id, {', '.join(_KEY_COLUMNS)}"
+        )
+        written = {(visit, reference, algorithm): pk for pk, visit, reference, algorithm in cursor}
+        # Emptied now rather than at commit: a second upsert in the same transaction (a caller
+        # scoring two batches in one atomic block) must not insert these rows again.
+        cursor.execute("TRUNCATE scoring_upsert")
+    return written
 
 
 def _write_episode_links(
-    records: list[ResponseRecord], episodes_of: dict[tuple[int, int, str], tuple[int, ...]]
+    patient_ids: list[int],
+    written: dict[tuple[int, int, str], int],
+    episodes_of: dict[tuple[int, int, str], tuple[int, ...]],
 ) -> None:
-    wanted = {
-        (record.pk, episode)
-        for record in records
-        for episode in episodes_of[(record.visit_id, record.reference_visit_id, record.algorithm)]
-    }
-    ids = [record.pk for record in records]
+    wanted = {(pk, episode) for key, pk in written.items() for episode in episodes_of[key]}
+    ids = set(written.values())
     existing = {
         (record_id, episode_id): pk
         for pk, record_id, episode_id in ResponseEpisode.objects.filter(
-            record_id__in=ids
+            record__patient_id__in=patient_ids
         ).values_list("pk", "record_id", "episode_id")
+        if record_id in ids
     }
     gone = [pk for key, pk in existing.items() if key not in wanted]
     if gone:

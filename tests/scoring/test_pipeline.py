@@ -1,6 +1,7 @@
 """The scoring pipeline on the embedded default: every write path's commit leads to current
 response records (DESIGN.md "Data flow"), tasks are idempotent, records trace their inputs."""
 
+import json
 import logging
 from datetime import date
 from decimal import Decimal
@@ -356,3 +357,28 @@ def test_data_changed_behind_the_pipeline_is_stale_and_swept(patient, save_visit
     assert selectors.scoring_counts()["scored"] == 2
     doi = records(visit=follow_up, algorithm="imacs-doi-2004").get()
     assert doi.inputs["visit"]["measures"]["physician_global"] == "5.5"
+
+
+def test_inputs_text_and_worsening_are_what_the_instruments_give(patient, save_visit):
+    """The fast paths of scoring.services (inputs put together as text, each visit's worsening
+    reused as the next one's "previous") give exactly the documented objects."""
+    from scoring.instruments import confirmed_deterioration, to_json
+
+    save_visit(patient, visit_doc("2020-01-08", "baseline"))
+    save_visit(patient, visit_doc("2020-03-08", physician_global=9.0, extramuscular=7.0, mmt=5))
+    save_visit(patient, visit_doc("2020-05-08", physician_global=8.5, extramuscular=6.5, mmt=5))
+    inputs = selectors.load_inputs([patient.pk])[patient.pk]
+    for row in selectors.expected_rows(inputs):
+        comparison = row.comparison
+        assert json.loads(
+            selectors.row_inputs_json(inputs, comparison, row.algorithm)
+        ) == selectors.row_inputs(inputs, comparison, row.algorithm)
+        if row.algorithm == "proderm-worsening-2022":
+            by_id = inputs.by_id
+            previous = by_id[comparison.previous].measures if comparison.previous else None
+            expected = confirmed_deterioration(
+                by_id[comparison.reference].measures, previous, by_id[comparison.visit].measures
+            )
+            stored = records(visit=comparison.visit, algorithm=row.algorithm).get()
+            assert stored.result == to_json(expected)
+    assert records(algorithm="proderm-worsening-2022", confirmed=True).count() == 1
