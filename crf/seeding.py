@@ -462,8 +462,6 @@ class _PatientBuilder:
         if self.juvenile and dx != JDM:
             weights = {SRP: 30, HMGCR: 10, None: 60} if dx == IMNM else {None: 100}
         self.msa: str | None = _weighted(rng, weights) if self.tested else None
-        if not self.tested:
-            self.msa = None
         maa: list[str] = []
         if self.tested:
             ro52 = {JO1: 0.65, MDA5: 0.35, SRP: 0.3}.get(self.msa or "", 0.15)
@@ -925,7 +923,7 @@ class _PatientBuilder:
         cap = 60 if self.paediatric_dosing else rng.choice((60, 60, 60, 80))
         dose = _clamp(_round_to(per_kg * self.weight, 5), 10, cap)
         self.gc_starts.append((start, dose))
-        self.gc_floors.append((start, 0.0))
+        self._gc_floor(start, 0.0)
         self.gc_episode = self._add_episode(self.site.steroid, start)
         if self.gc_episode:
             self.gc_episode.dose = dose
@@ -1123,7 +1121,7 @@ class _PatientBuilder:
             extra.append((HMGCR, "elisa"))
         if self.dx in (IBM, PM) or self.msa == CN1A:
             extra.append((CN1A, "elisa"))
-        for antibody in positives:
+        for antibody in sorted(positives):  # sorted: set order changes with PYTHONHASHSEED
             if antibody not in tested and antibody not in dict(extra):
                 extra.append((antibody, "elisa" if antibody in (HMGCR, CN1A) else "other"))
         sample = _clamp(self._day(self.diagnosis) + rng.randint(-30, 10), self._day(self.onset), 0)

@@ -1,9 +1,13 @@
 """The demo cohort: deterministic, valid by every rule, clinically plausible, and audited."""
 
 import copy
+import os
+import subprocess
+import sys
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -28,6 +32,7 @@ from scoring.instruments import calculate, chaq_di, haq_di, mmt8_total, populati
 from tests.conftest import EXAMPLE_PATIENT
 
 TODAY = date.today()
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _rows(model, keys, skip=("id", "created_at", "updated_at", "at")):
@@ -92,6 +97,31 @@ def test_generator_is_deterministic_and_patients_do_not_depend_on_the_cohort_siz
     assert [p.document for p in small] == [p.document for p in large[:30]]
     other = list(CohortGenerator(seed=4, sites=sites, today=TODAY).patients(30))
     assert [p.document for p in other] != [p.document for p in small]
+
+
+@pytest.mark.slow
+def test_generator_does_not_depend_on_the_process_hash_seed():
+    """Two processes with different string hashing make the same cohort (no set-order leaks)."""
+    script = (
+        "import hashlib, json, sys\n"
+        "from datetime import date\n"
+        "from crf.seeding import CohortGenerator, demo_sites\n"
+        "g = CohortGenerator(seed=5, sites=demo_sites(8), today=date(2026, 11, 1))\n"
+        "data = [(p.site_code, p.document, p.visit_status) for p in g.patients(800)]\n"
+        "print(hashlib.sha256(json.dumps(data).encode()).hexdigest())\n"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            check=True,
+        ).stdout  # fmt: skip
+        for seed in ("1", "2", "3")
+    }
+    assert len(digests) == 1
 
 
 @pytest.mark.django_db
