@@ -1,0 +1,206 @@
+"""What an investigator asks a report for: filters, grouping and stratification.
+
+The pages (GET form), the downloads and the API read the same query parameters here, so that a
+link copied from the page and an API call with the same parameters give the same numbers. A bad
+value raises registry.errors.InputError naming the parameter; nothing is guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from registry.errors import InputError
+from registry.vocabularies import Diagnosis, Drug, DrugClass, SerologyGroup
+from scoring.instruments import POPULATIONS
+
+
+class GroupBy:
+    DRUG = "drug"
+    DRUG_CLASS = "drug_class"
+    CHOICES = (DRUG, "Drug"), (DRUG_CLASS, "Drug class")
+
+
+class Stratify:
+    SITE = "site"
+    DIAGNOSIS = "diagnosis"
+    SEROLOGY = "serology"
+    POPULATION = "population"
+    CHOICES = (
+        (SITE, "Site"),
+        (DIAGNOSIS, "Diagnosis"),
+        (SEROLOGY, "Serological group"),
+        (POPULATION, "Adult or juvenile"),
+    )
+
+
+# Query parameter → (attribute, allowed codes or None for free text such as site codes).
+_LISTS: dict[str, tuple[str, frozenset[str] | None]] = {
+    "site": ("sites", None),
+    "diagnosis": ("diagnoses", frozenset(Diagnosis.values)),
+    "serology": ("serology", frozenset(SerologyGroup.values)),
+    "drug": ("drugs", frozenset(Drug.values)),
+    "drug_class": ("drug_classes", frozenset(DrugClass.values)),
+}
+PARAMETERS = (
+    *_LISTS,
+    "population",
+    "start_from",
+    "start_to",
+    "group_by",
+    "stratify",
+)
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """Which treatment episodes a report counts and how it groups them.
+
+    `start_from`/`start_to` are the period: an episode belongs to it when its start date falls
+    within it (both ends included). Empty lists mean "all".
+    """
+
+    sites: tuple[str, ...] = ()
+    diagnoses: tuple[str, ...] = ()
+    serology: tuple[str, ...] = ()
+    drugs: tuple[str, ...] = ()
+    drug_classes: tuple[str, ...] = ()
+    population: str | None = None
+    start_from: date | None = None
+    start_to: date | None = None
+    group_by: str = GroupBy.DRUG
+    stratify: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, keyed by query parameter: what the API echoes and export jobs store;
+        parse_filters(filters.as_dict()) gives the same filters back."""
+        data: dict[str, Any] = {
+            parameter: list(getattr(self, attribute))
+            for parameter, (attribute, _) in _LISTS.items()
+        }
+        data["population"] = self.population
+        for name in ("start_from", "start_to"):
+            value = getattr(self, name)
+            data[name] = None if value is None else value.isoformat()
+        data["group_by"] = self.group_by
+        data["stratify"] = self.stratify
+        return data
+
+    def query_pairs(self, **overrides: Any) -> list[tuple[str, str]]:
+        """The query parameters that ask for these filters again, with some replaced (None
+        removes one): for links, downloads and the export form's hidden fields."""
+        pairs: list[tuple[str, str]] = []
+        for parameter, (attribute, _) in _LISTS.items():
+            pairs += [(parameter, value) for value in getattr(self, attribute)]
+        if self.population:
+            pairs.append(("population", self.population))
+        for name in ("start_from", "start_to"):
+            value = getattr(self, name)
+            if value is not None:
+                pairs.append((name, value.isoformat()))
+        pairs.append(("group_by", self.group_by))
+        if self.stratify:
+            pairs.append(("stratify", self.stratify))
+        for key, value in overrides.items():
+            pairs = [pair for pair in pairs if pair[0] != key]
+            if value is not None:
+                pairs.append((key, str(value)))
+        return pairs
+
+    def query_string(self, **overrides: Any) -> str:
+        return urlencode(self.query_pairs(**overrides))
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(
+            self.sites
+            or self.diagnoses
+            or self.serology
+            or self.drugs
+            or self.drug_classes
+            or self.population
+            or self.start_from
+            or self.start_to
+        )
+
+
+def _values(params: Any, name: str) -> list[str]:
+    """Every value of a parameter: repeated (`site=A&site=B`) or comma-separated (`site=A,B`)."""
+    raw = params.getlist(name) if hasattr(params, "getlist") else _as_list(params.get(name))
+    values: list[str] = []
+    for item in raw:
+        for part in str(item).split(","):
+            part = part.strip()
+            if part and part not in values:
+                values.append(part)
+    return values
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _date(errors: list[tuple[str, str]], params: Any, name: str) -> date | None:
+    values = _values(params, name)
+    if not values:
+        return None
+    if len(values) > 1:
+        errors.append((name, "Give one date."))
+        return None
+    try:
+        return date.fromisoformat(values[0])
+    except ValueError:
+        errors.append((name, f"Not a date (YYYY-MM-DD): {values[0]!r}."))
+        return None
+
+
+def _one_of(
+    errors: list[tuple[str, str]], params: Any, name: str, allowed: tuple[str, ...]
+) -> str | None:
+    values = _values(params, name)
+    if not values:
+        return None
+    if len(values) > 1 or values[0] not in allowed:
+        errors.append((name, f"Must be one of: {', '.join(allowed)}."))
+        return None
+    return values[0]
+
+
+def parse_filters(params: Mapping[str, Any] | Any) -> ReportFilters:
+    """ReportFilters from query parameters (a QueryDict, or a plain dict as export jobs store).
+
+    Raises InputError naming every bad parameter.
+    """
+    errors: list[tuple[str, str]] = []
+    lists: dict[str, tuple[str, ...]] = {}
+    for parameter, (attribute, allowed) in _LISTS.items():
+        values = _values(params, parameter)
+        if allowed is not None:
+            unknown = [value for value in values if value not in allowed]
+            if unknown:
+                errors.append((parameter, f"Unknown code(s): {', '.join(unknown)}."))
+        lists[attribute] = tuple(values)
+    population = _one_of(errors, params, "population", POPULATIONS)
+    start_from = _date(errors, params, "start_from")
+    start_to = _date(errors, params, "start_to")
+    if start_from and start_to and start_to < start_from:
+        errors.append(("start_to", "The end of the period cannot be before its start."))
+    group_by = _one_of(errors, params, "group_by", tuple(code for code, _ in GroupBy.CHOICES)) or (
+        GroupBy.DRUG
+    )
+    stratify = _one_of(errors, params, "stratify", tuple(code for code, _ in Stratify.CHOICES))
+    if errors:
+        raise InputError(errors)
+    return ReportFilters(
+        **lists,
+        population=population,
+        start_from=start_from,
+        start_to=start_to,
+        group_by=group_by,
+        stratify=stratify,
+    )

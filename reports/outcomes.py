@@ -1,0 +1,243 @@
+"""Outcomes by treatment: the episodes of `reports.selectors` counted per treatment and stratum.
+
+The rows of the episodes are streamed once from one query and folded into one accumulator per
+group (constant memory per group, plus the values whose medians and Kaplan–Meier estimate are
+wanted). Which episodes count for what (DESIGN.md, issue 7):
+
+- episodes: every treatment episode that matches the filters (the period: its start date);
+- with baseline: a visit from 30 days before the start up to the start;
+- evaluable: a baseline and at least one follow-up visit in the episode's window; every outcome
+  is a proportion of the evaluable episodes. An evaluable episode whose records are not computed
+  (pending, or failed on invalid data) counts as not meeting the outcome — non-responder
+  imputation, as the trials count missing outcomes — and the pending and failed records are
+  shown beside the counts;
+- each episode is evaluated on its own: a patient on two overlapping treatments contributes a
+  response to each of them, as the registry cannot tell which drug caused it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from registry.vocabularies import DRUG_CLASS, Diagnosis, Drug, DrugClass, SerologyGroup
+from reports.filters import GroupBy, ReportFilters, Stratify
+from reports.selectors import (
+    CATEGORIES,
+    WEEKS,
+    EpisodeOutcome,
+    episodes_matching,
+    outcome_rows,
+    validate_sites,
+)
+from reports.statistics import (
+    KaplanMeier,
+    Proportion,
+    Summary,
+    kaplan_meier,
+    proportion,
+    summarise,
+)
+from scoring.instruments import ADULT, JUVENILE
+
+NOT_COMPUTED = "not_computed"
+POPULATION_LABELS = {ADULT: "Adult", JUVENILE: "Juvenile"}
+_DRUG_ORDER = {code: index for index, code in enumerate(Drug.values)}
+_CLASS_ORDER = {code: index for index, code in enumerate(DrugClass.values)}
+
+
+def treatment_label(group_by: str, code: str) -> str:
+    if group_by == GroupBy.DRUG_CLASS:
+        return str(DrugClass(code).label)
+    return str(Drug(code).label)
+
+
+def stratum_label(stratify: str | None, code: str | None) -> str:
+    if stratify is None or code is None:
+        return ""
+    if stratify == Stratify.DIAGNOSIS:
+        return str(Diagnosis(code).label)
+    if stratify == Stratify.SEROLOGY:
+        return str(SerologyGroup(code).label)
+    if stratify == Stratify.POPULATION:
+        return POPULATION_LABELS[code]
+    return code  # site codes are their own label
+
+
+@dataclass(frozen=True)
+class WeekOutcome:
+    tis: Summary
+    categories: dict[str, int]
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    """The outcomes of one treatment (in one stratum)."""
+
+    treatment: str
+    treatment_label: str
+    stratum: str | None
+    stratum_label: str
+    episodes: int
+    with_baseline: Proportion
+    evaluable: Proportion
+    doi_responders: Proportion
+    confirmed_responders: Proportion
+    confirmed_deteriorations: Proportion
+    best_category: dict[str, Proportion]
+    tis: Summary
+    weeks: dict[int, WeekOutcome]
+    time_to_doi: KaplanMeier
+    glucocorticoid_change: Summary
+    pending_records: int
+    failed_records: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.stratum}:{self.treatment}" if self.stratum else self.treatment
+
+
+@dataclass
+class _Accumulator:
+    episodes: int = 0
+    with_baseline: int = 0
+    evaluable: int = 0
+    doi: int = 0
+    confirmed: int = 0
+    deteriorated: int = 0
+    pending: int = 0
+    failed: int = 0
+    categories: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
+    best_scores: list[float] = field(default_factory=list)
+    week_scores: dict[int, list[float]] = field(default_factory=lambda: {w: [] for w in WEEKS})
+    week_categories: dict[int, dict[str, int]] = field(
+        default_factory=lambda: {w: dict.fromkeys(CATEGORIES, 0) for w in WEEKS}
+    )
+    times: list[tuple[int, bool]] = field(default_factory=list)
+    gc_changes: list[float] = field(default_factory=list)
+
+    def add(self, episode: EpisodeOutcome) -> None:
+        self.episodes += 1
+        self.pending += episode.pending
+        self.failed += episode.failed
+        if episode.has_baseline:
+            self.with_baseline += 1
+        if not episode.evaluable:
+            return
+        self.evaluable += 1
+        self.doi += episode.doi_met
+        self.confirmed += episode.confirmed_response
+        self.deteriorated += episode.confirmed_deterioration
+        if episode.best_category is not None:
+            self.categories[episode.best_category] += 1
+        if episode.best_score is not None:
+            self.best_scores.append(episode.best_score)
+        for week, (score, category) in episode.weeks.items():
+            if score is not None:
+                self.week_scores[week].append(score)
+            if category is not None:
+                self.week_categories[week][category] += 1
+        observed = episode.days_to_doi
+        if observed is not None:
+            self.times.append(observed)
+        change = episode.glucocorticoid_change
+        if change is not None:
+            self.gc_changes.append(change)
+
+    def row(self, filters: ReportFilters, treatment: str, stratum: str | None) -> OutcomeRow:
+        evaluable = self.evaluable
+        categorised = sum(self.categories.values())
+        best = {name: proportion(count, evaluable) for name, count in self.categories.items()}
+        best[NOT_COMPUTED] = proportion(evaluable - categorised, evaluable)
+        return OutcomeRow(
+            treatment=treatment,
+            treatment_label=treatment_label(filters.group_by, treatment),
+            stratum=stratum,
+            stratum_label=stratum_label(filters.stratify, stratum),
+            episodes=self.episodes,
+            with_baseline=proportion(self.with_baseline, self.episodes),
+            evaluable=proportion(evaluable, self.episodes),
+            doi_responders=proportion(self.doi, evaluable),
+            confirmed_responders=proportion(self.confirmed, evaluable),
+            confirmed_deteriorations=proportion(self.deteriorated, evaluable),
+            best_category=best,
+            tis=summarise(self.best_scores),
+            weeks={
+                week: WeekOutcome(summarise(self.week_scores[week]), self.week_categories[week])
+                for week in WEEKS
+            },
+            time_to_doi=kaplan_meier(self.times),
+            glucocorticoid_change=summarise(self.gc_changes),
+            pending_records=self.pending,
+            failed_records=self.failed,
+        )
+
+
+@dataclass(frozen=True)
+class OutcomesReport:
+    filters: ReportFilters
+    rows: list[OutcomeRow]
+    episodes: int
+    pending_records: int
+    failed_records: int
+    generated_at: datetime
+
+    @property
+    def treatments(self) -> list[str]:
+        """The treatments of the rows, in report order, each once."""
+        return list(dict.fromkeys(row.treatment for row in self.rows))
+
+
+def _stratum_of(stratify: str | None, episode: EpisodeOutcome) -> str | None:
+    if stratify is None:
+        return None
+    return {
+        Stratify.SITE: episode.site,
+        Stratify.DIAGNOSIS: episode.diagnosis,
+        Stratify.SEROLOGY: episode.serology,
+        Stratify.POPULATION: episode.population,
+    }[stratify]
+
+
+def _stratum_order(stratify: str | None, code: str | None) -> Any:
+    if stratify == Stratify.DIAGNOSIS:
+        return Diagnosis.values.index(code)
+    if stratify == Stratify.SEROLOGY:
+        return SerologyGroup.values.index(code)
+    if stratify == Stratify.POPULATION:
+        return (ADULT, JUVENILE).index(code)
+    return code or ""
+
+
+def aggregate(filters: ReportFilters, episodes: Iterable[EpisodeOutcome]) -> OutcomesReport:
+    """Fold episode outcomes into one row per (stratum, treatment), in vocabulary order."""
+    groups: dict[tuple[str | None, str], _Accumulator] = {}
+    by_class = filters.group_by == GroupBy.DRUG_CLASS
+    for episode in episodes:
+        treatment = str(DRUG_CLASS[episode.drug]) if by_class else episode.drug
+        key = (_stratum_of(filters.stratify, episode), treatment)
+        accumulator = groups.get(key)
+        if accumulator is None:
+            accumulator = groups[key] = _Accumulator()
+        accumulator.add(episode)
+    order = _CLASS_ORDER if by_class else _DRUG_ORDER
+    keys = sorted(groups, key=lambda k: (_stratum_order(filters.stratify, k[0]), order[k[1]]))
+    rows = [groups[key].row(filters, key[1], key[0]) for key in keys]
+    return OutcomesReport(
+        filters=filters,
+        rows=rows,
+        episodes=sum(row.episodes for row in rows),
+        pending_records=sum(row.pending_records for row in rows),
+        failed_records=sum(row.failed_records for row in rows),
+        generated_at=timezone.now(),
+    )
+
+
+def outcomes_by_treatment(filters: ReportFilters) -> OutcomesReport:
+    """The registry-wide outcomes report (aggregates only: callers need Action.REPORT)."""
+    validate_sites(filters)
+    return aggregate(filters, outcome_rows(episodes_matching(filters)))

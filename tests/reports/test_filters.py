@@ -1,0 +1,58 @@
+"""Report filters from query parameters: every bad parameter named, nothing guessed."""
+
+from datetime import date
+
+import pytest
+from django.http import QueryDict
+
+from registry.errors import InputError
+from reports.filters import ReportFilters, parse_filters
+
+
+def test_defaults():
+    assert parse_filters(QueryDict("")) == ReportFilters()
+    assert ReportFilters().group_by == "drug" and not ReportFilters().is_filtered
+
+
+def test_repeated_and_comma_separated_values():
+    filters = parse_filters(QueryDict("site=AAA&site=BBB,CCC&drug=ivig&drug=ivig"))
+    assert filters.sites == ("AAA", "BBB", "CCC")
+    assert filters.drugs == ("ivig",)
+
+
+def test_every_bad_parameter_is_named():
+    with pytest.raises(InputError) as caught:
+        parse_filters(QueryDict(
+            "diagnosis=dermatomyositis,flu&serology=xyz&drug=aspirin&drug_class=magic"
+            "&population=elderly&start_from=2020-02-30&group_by=site&stratify=drug"
+        ))  # fmt: skip
+    assert [field for field, _ in caught.value.errors] == [
+        "diagnosis", "serology", "drug", "drug_class", "population", "start_from", "group_by",
+        "stratify",
+    ]  # fmt: skip
+    assert "flu" in caught.value.errors[0][1]
+
+
+def test_period_must_not_end_before_it_starts():
+    with pytest.raises(InputError) as caught:
+        parse_filters(QueryDict("start_from=2021-01-01&start_to=2020-12-31"))
+    assert caught.value.errors == [
+        ("start_to", "The end of the period cannot be before its start.")
+    ]
+
+
+def test_round_trips_through_the_stored_dict_and_the_query_string():
+    filters = ReportFilters(
+        sites=("AAA",), diagnoses=("polymyositis",), serology=("mi2", "mda5"),
+        drugs=("ivig",), drug_classes=("biologic",), population="juvenile",
+        start_from=date(2020, 1, 1), start_to=date(2021, 6, 30), group_by="drug_class",
+        stratify="site",
+    )  # fmt: skip
+    assert parse_filters(filters.as_dict()) == filters
+    assert parse_filters(QueryDict(filters.query_string())) == filters
+    assert filters.is_filtered
+
+
+def test_query_string_overrides():
+    filters = ReportFilters(drugs=("ivig",), stratify="site")
+    assert filters.query_string(stratify=None, site="AAA") == ("drug=ivig&group_by=drug&site=AAA")
