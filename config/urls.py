@@ -9,6 +9,9 @@ admin.site.site_title = "Myositis registry"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("crf.api.urls")),
+    # Investigator reports: GET /api/v1/reports/outcomes-by-treatment/ and the /reports/ pages.
+    path("api/v1/reports/", include("reports.api_urls")),
+    path("reports/", include("reports.urls")),
     # The coordinators' web pages: "/", /accounts/, /patients/, /visits/, /queries/, /audit/.
     path("", include("crf.web.urls")),
 ]

@@ -1,0 +1,19 @@
+"""The reports' API route, mounted at /api/v1/reports/ by config/urls.py (before the API's
+catch-all 404). The slash-less alias matches the API's other routes."""
+
+from django.urls import path
+
+from reports.api import OutcomesByTreatmentView
+
+urlpatterns = [
+    path(
+        "outcomes-by-treatment/",
+        OutcomesByTreatmentView.as_view(),
+        name="api-reports-outcomes-by-treatment",
+    ),
+    path(
+        "outcomes-by-treatment",
+        OutcomesByTreatmentView.as_view(),
+        name="api-reports-outcomes-by-treatment-noslash",
+    ),
+]

@@ -1,0 +1,430 @@
+"""The report's charts, drawn once and rendered twice: as inline SVG for the pages and as
+ReportLab drawings for the PDF — no JavaScript, no CDN, nothing fetched.
+
+A chart is a list of shapes on a canvas whose origin is the top left corner (as in SVG); the PDF
+renderer flips the y axis. Charts:
+- best ACR/EULAR category by treatment (stacked bars, percent of evaluable episodes);
+- cumulative proportion meeting the IMACS DOI over time (1 − Kaplan–Meier, one step line per
+  treatment, censorings marked);
+- median TIS at weeks 12, 24 and 52 by treatment, with interquartile ranges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from reports.outcomes import NOT_COMPUTED, OutcomeRow, OutcomesReport
+from reports.selectors import CATEGORIES, WEEKS
+
+# Okabe & Ito's palette, distinguishable with the common colour vision deficiencies.
+SERIES_COLOURS = (
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#999933",
+)  # fmt: skip
+CATEGORY_COLOURS = {
+    "none": "#d9d9d9",
+    "minimal": "#9ecae1",
+    "moderate": "#4292c6",
+    "major": "#08306b",
+    NOT_COMPUTED: "#ffffff",
+}
+CATEGORY_LABELS = {
+    "none": "None",
+    "minimal": "Minimal",
+    "moderate": "Moderate",
+    "major": "Major",
+    NOT_COMPUTED: "Not computed",
+}
+# More lines than this on one chart cannot be told apart: the largest groups are drawn.
+MAX_SERIES = 8
+MAX_BARS = 40
+FONT = 11
+WIDTH = 720
+
+
+@dataclass(frozen=True)
+class Line:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    stroke: str = "#444444"
+    width: float = 1.0
+    dash: bool = False
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    w: float
+    h: float
+    fill: str
+    stroke: str | None = None
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Path:
+    points: tuple[tuple[float, float], ...]
+    stroke: str
+    width: float = 2.0
+
+
+@dataclass(frozen=True)
+class Text:
+    x: float
+    y: float
+    text: str
+    size: float = FONT
+    anchor: str = "start"  # start, middle, end
+    fill: str = "#222222"
+    bold: bool = False
+
+
+@dataclass
+class Chart:
+    """Shapes on a `width` × `height` canvas, with a title and a text description of the data
+    (for screen readers, and for anyone who wants the numbers behind the picture)."""
+
+    chart_id: str
+    title: str
+    width: float
+    height: float
+    description: str = ""
+    shapes: list[Any] = field(default_factory=list)
+    note: str = ""
+
+    def add(self, shape: Any) -> None:
+        self.shapes.append(shape)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _series_label(row: OutcomeRow) -> str:
+    return f"{row.stratum_label}: {row.treatment_label}" if row.stratum else row.treatment_label
+
+
+def _largest(rows: Sequence[OutcomeRow], limit: int) -> list[OutcomeRow]:
+    """The `limit` rows with the most evaluable episodes, in report order."""
+    chosen = sorted(rows, key=lambda r: -r.evaluable.count)[:limit]
+    keep = {id(row) for row in chosen}
+    return [row for row in rows if id(row) in keep]
+
+
+def _legend(chart: Chart, entries: Sequence[tuple[str, str]], y: float, left: float) -> float:
+    """Colour swatches with labels, wrapped over lines; returns the y below the legend."""
+    x = left
+    for label, colour in entries:
+        width = 18 + 6.2 * len(label) + 14
+        if x + width > chart.width - 10 and x > left:
+            x = left
+            y += 18
+        chart.add(Rect(x, y - 9, 12, 12, colour, stroke="#666666"))
+        chart.add(Text(x + 17, y + 1, label, size=FONT - 1))
+        x += width
+    return y + 18
+
+
+def best_category_chart(report: OutcomesReport) -> Chart:
+    """Stacked bars: the best ACR/EULAR category of the evaluable episodes, per treatment."""
+    rows = [row for row in report.rows if row.evaluable.count]
+    shown = _largest(rows, MAX_BARS)
+    label_width = 230
+    left, right = label_width + 10, WIDTH - 20
+    bar_h, gap = 16, 8
+    chart = Chart(
+        "chart-best-category",
+        "Best ACR/EULAR improvement by treatment (% of evaluable episodes)",
+        WIDTH,
+        0,
+    )
+    keys = (*CATEGORIES, NOT_COMPUTED)
+    top = _legend(chart, [(CATEGORY_LABELS[k], CATEGORY_COLOURS[k]) for k in keys], 16, left)
+    top += 4
+    described = []
+    for index, row in enumerate(shown):
+        y = top + index * (bar_h + gap)
+        chart.add(
+            Text(
+                label_width,
+                y + bar_h - 4,
+                f"{_series_label(row)} (n={row.evaluable.count})",
+                anchor="end",
+            )  # fmt: skip
+        )
+        x = float(left)
+        parts = []
+        for key in keys:
+            share = row.best_category[key]
+            fraction = share.fraction or 0.0
+            width = (right - left) * fraction
+            if width > 0:
+                chart.add(
+                    Rect(x, y, width, bar_h, CATEGORY_COLOURS[key], stroke="#666666",
+                         title=f"{CATEGORY_LABELS[key]}: {share.count} ({_fmt(100 * fraction)} %)")
+                )  # fmt: skip
+            x += width
+            parts.append(f"{CATEGORY_LABELS[key].lower()} {share.count}")
+        described.append(f"{_series_label(row)}: " + ", ".join(parts))
+    bottom = top + len(shown) * (bar_h + gap)
+    for percent in (0, 25, 50, 75, 100):
+        x = left + (right - left) * percent / 100
+        chart.add(Line(x, top - 2, x, bottom, stroke="#bbbbbb", dash=True))
+        chart.add(Text(x, bottom + 14, f"{percent} %", size=FONT - 1, anchor="middle"))
+    if not shown:
+        chart.add(Text(WIDTH / 2, top + 20, "No evaluable episodes.", anchor="middle"))
+        bottom = top + 30
+    chart.height = bottom + 24
+    chart.description = "; ".join(described) or "No evaluable episodes."
+    if len(rows) > len(shown):
+        chart.note = f"The {len(shown)} largest of {len(rows)} groups are shown."
+    return chart
+
+
+def _plot_frame(
+    chart: Chart,
+    left: float,
+    top: float,
+    right: float,
+    bottom: float,
+    y_ticks: Sequence[float],
+    y_max: float,
+    y_label: str,
+) -> None:
+    for tick in y_ticks:
+        y = bottom - (bottom - top) * tick / y_max
+        chart.add(Line(left, y, right, y, stroke="#dddddd"))
+        chart.add(Text(left - 6, y + 4, _fmt(tick), size=FONT - 1, anchor="end"))
+    chart.add(Line(left, bottom, right, bottom, stroke="#444444"))
+    chart.add(Line(left, top, left, bottom, stroke="#444444"))
+    chart.add(Text(12, top - 8, y_label, size=FONT - 1))
+
+
+def time_to_doi_chart(report: OutcomesReport) -> Chart:
+    """Cumulative proportion meeting the IMACS DOI (1 − Kaplan–Meier) by weeks of treatment."""
+    rows = [row for row in report.rows if row.time_to_doi.n]
+    shown = _largest(rows, MAX_SERIES)
+    chart = Chart(
+        "chart-time-to-doi",
+        "Time to first IMACS improvement (cumulative %, 1 − Kaplan–Meier)",
+        WIDTH,
+        360,
+    )
+    left, right = 60, WIDTH - 20
+    legend_bottom = _legend(
+        chart,
+        [(_series_label(row), SERIES_COLOURS[i]) for i, row in enumerate(shown)],
+        16,
+        left,
+    )
+    top, bottom = legend_bottom + 18, chart.height - 40
+    # Two years of treatment, or less when nobody is followed that long.
+    last = max((s.time for row in shown for s in row.time_to_doi.steps), default=0)
+    horizon = max(min(last, 104 * 7), 7 * 12)
+    _plot_frame(chart, left, top, right, bottom, (0, 25, 50, 75, 100), 100, "% meeting DOI")
+    for week in range(0, int(horizon / 7) + 1, 12 if horizon > 7 * 52 else 4):
+        x = left + (right - left) * week * 7 / horizon
+        chart.add(Text(x, bottom + 14, str(week), size=FONT - 1, anchor="middle"))
+    chart.add(Text((left + right) / 2, bottom + 30, "weeks since start", anchor="middle"))
+
+    def at(time: float, survival: float) -> tuple[float, float]:
+        return (
+            left + (right - left) * min(time, horizon) / horizon,
+            bottom - (bottom - top) * (1 - survival),
+        )
+
+    described = []
+    for index, row in enumerate(shown):
+        colour = SERIES_COLOURS[index]
+        points = [at(0, 1.0)]
+        survival = 1.0
+        for step in row.time_to_doi.steps:
+            if step.time > horizon:
+                break
+            if step.events:
+                points.append(at(step.time, survival))
+                survival = step.survival
+                points.append(at(step.time, survival))
+            if step.censored:
+                x, y = at(step.time, survival)
+                chart.add(Line(x, y - 4, x, y + 4, stroke=colour, width=1.2))
+        points.append(at(horizon, survival))
+        chart.add(Path(tuple(points), colour))
+        median = row.time_to_doi.median
+        described.append(
+            f"{_series_label(row)}: {row.time_to_doi.events} of {row.time_to_doi.n} met the "
+            f"DOI, median {'not reached' if median is None else f'{median:g} days'}"
+        )
+    if not shown:
+        chart.add(Text(WIDTH / 2, (top + bottom) / 2, "No scored episodes.", anchor="middle"))
+    chart.description = "; ".join(described) or "No scored episodes."
+    if len(rows) > len(shown):
+        chart.note = f"The {len(shown)} largest of {len(rows)} groups are shown."
+    return chart
+
+
+def tis_over_time_chart(report: OutcomesReport) -> Chart:
+    """Median TIS (with interquartile range) at weeks 12, 24 and 52, by treatment."""
+    rows = [row for row in report.rows if any(row.weeks[w].tis.n for w in WEEKS)]
+    shown = _largest(rows, MAX_SERIES)
+    chart = Chart(
+        "chart-tis-over-time", "Total improvement score over time (median and IQR)", WIDTH, 360
+    )
+    left, right = 60, WIDTH - 20
+    legend_bottom = _legend(
+        chart,
+        [(_series_label(row), SERIES_COLOURS[i]) for i, row in enumerate(shown)],
+        16,
+        left,
+    )
+    top, bottom = legend_bottom + 18, chart.height - 40
+    _plot_frame(chart, left, top, right, bottom, (0, 20, 40, 60, 80, 100), 100, "TIS")
+    horizon = WEEKS[-1] + 4
+    for week in WEEKS:
+        x = left + (right - left) * week / horizon
+        chart.add(Text(x, bottom + 14, f"week {week}", size=FONT - 1, anchor="middle"))
+    for threshold, name in ((20, "minimal (adult)"), (40, "moderate"), (60, "major")):
+        y = bottom - (bottom - top) * threshold / 100
+        chart.add(Line(left, y, right, y, stroke="#9e9e9e", dash=True))
+        chart.add(Text(right - 2, y - 3, name, size=FONT - 2, anchor="end", fill="#757575"))
+    described = []
+    spread = 10 / max(len(shown), 1)
+    for index, row in enumerate(shown):
+        colour = SERIES_COLOURS[index]
+        offset = (index - (len(shown) - 1) / 2) * spread
+        points = []
+        parts = []
+        for week in WEEKS:
+            summary = row.weeks[week].tis
+            if summary.median is None:
+                parts.append(f"week {week} no visits")
+                continue
+            x = left + (right - left) * week / horizon + offset
+            y = bottom - (bottom - top) * summary.median / 100
+            points.append((x, y))
+            assert summary.q1 is not None and summary.q3 is not None
+            y1 = bottom - (bottom - top) * summary.q1 / 100
+            y3 = bottom - (bottom - top) * summary.q3 / 100
+            chart.add(Line(x, y1, x, y3, stroke=colour, width=1.5))
+            chart.add(Rect(x - 3, y - 3, 6, 6, colour, title=f"median {_fmt(summary.median)}"))
+            parts.append(
+                f"week {week} median {_fmt(summary.median)} (IQR {_fmt(summary.q1)}–"
+                f"{_fmt(summary.q3)}, n={summary.n})"
+            )
+        if len(points) > 1:
+            chart.add(Path(tuple(points), colour, width=1.5))
+        described.append(f"{_series_label(row)}: " + ", ".join(parts))
+    if not shown:
+        chart.add(Text(WIDTH / 2, (top + bottom) / 2, "No visits near these weeks.",
+                       anchor="middle"))  # fmt: skip
+    chart.description = "; ".join(described) or "No visits near these weeks."
+    if len(rows) > len(shown):
+        chart.note = f"The {len(shown)} largest of {len(rows)} groups are shown."
+    return chart
+
+
+def report_charts(report: OutcomesReport) -> list[Chart]:
+    return [best_category_chart(report), time_to_doi_chart(report), tis_over_time_chart(report)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Renderers
+
+
+def to_svg(chart: Chart) -> SafeString:
+    """Inline SVG; every text is escaped."""
+    anchor = {"start": "start", "middle": "middle", "end": "end"}
+    parts = [
+        f'<svg class="report-chart" viewBox="0 0 {chart.width:.0f} {chart.height:.0f}" '
+        f'role="img" aria-labelledby="{chart.chart_id}-title {chart.chart_id}-desc" '
+        f'xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif">',
+        f'<title id="{chart.chart_id}-title">{escape(chart.title)}</title>',
+        f'<desc id="{chart.chart_id}-desc">{escape(chart.description)}</desc>',
+    ]
+    for shape in chart.shapes:
+        if isinstance(shape, Line):
+            dash = ' stroke-dasharray="4 3"' if shape.dash else ""
+            parts.append(
+                f'<line x1="{shape.x1:.1f}" y1="{shape.y1:.1f}" x2="{shape.x2:.1f}" '
+                f'y2="{shape.y2:.1f}" stroke="{shape.stroke}" stroke-width="{shape.width}"'
+                f"{dash}/>"
+            )
+        elif isinstance(shape, Rect):
+            stroke = f' stroke="{shape.stroke}" stroke-width="0.5"' if shape.stroke else ""
+            title = f"<title>{escape(shape.title)}</title>" if shape.title else ""
+            parts.append(
+                f'<rect x="{shape.x:.1f}" y="{shape.y:.1f}" width="{shape.w:.1f}" '
+                f'height="{shape.h:.1f}" fill="{shape.fill}"{stroke}>{title}</rect>'
+            )
+        elif isinstance(shape, Path):
+            points = " ".join(f"{x:.1f},{y:.1f}" for x, y in shape.points)
+            parts.append(
+                f'<polyline points="{points}" fill="none" stroke="{shape.stroke}" '
+                f'stroke-width="{shape.width}"/>'
+            )
+        elif isinstance(shape, Text):
+            weight = ' font-weight="bold"' if shape.bold else ""
+            parts.append(
+                f'<text x="{shape.x:.1f}" y="{shape.y:.1f}" font-size="{shape.size}" '
+                f'text-anchor="{anchor[shape.anchor]}" fill="{shape.fill}"{weight}>'
+                f"{escape(shape.text)}</text>"
+            )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+def to_drawing(chart: Chart, width: float) -> Any:
+    """A ReportLab Drawing of the chart scaled to `width` points (PDF)."""
+    from reportlab.graphics.shapes import Drawing, Group, PolyLine, String
+    from reportlab.graphics.shapes import Line as RLLine
+    from reportlab.graphics.shapes import Rect as RLRect
+    from reportlab.lib.colors import HexColor
+
+    from reports.pdf_fonts import FONT_BOLD, FONT_REGULAR, pdf_text, register_fonts
+
+    register_fonts()
+    scale = width / chart.width
+    height = chart.height * scale
+    group = Group()
+    for shape in chart.shapes:
+        if isinstance(shape, Line):
+            line = RLLine(shape.x1, chart.height - shape.y1, shape.x2, chart.height - shape.y2)
+            line.strokeColor = HexColor(shape.stroke)
+            line.strokeWidth = shape.width
+            if shape.dash:
+                line.strokeDashArray = [4, 3]
+            group.add(line)
+        elif isinstance(shape, Rect):
+            rect = RLRect(shape.x, chart.height - shape.y - shape.h, shape.w, shape.h)
+            rect.fillColor = HexColor(shape.fill)
+            rect.strokeColor = HexColor(shape.stroke) if shape.stroke else None
+            rect.strokeWidth = 0.5
+            group.add(rect)
+        elif isinstance(shape, Path):
+            flat = [value for x, y in shape.points for value in (x, chart.height - y)]
+            poly = PolyLine(flat)
+            poly.strokeColor = HexColor(shape.stroke)
+            poly.strokeWidth = shape.width
+            group.add(poly)
+        elif isinstance(shape, Text):
+            text = String(
+                shape.x,
+                chart.height - shape.y,
+                pdf_text(shape.text),
+                fontName=FONT_BOLD if shape.bold else FONT_REGULAR,
+                fontSize=shape.size,
+                textAnchor=shape.anchor,
+                fillColor=HexColor(shape.fill),
+            )
+            group.add(text)
+    group.scale(scale, scale)
+    drawing = Drawing(width, height)
+    drawing.add(group)
+    return drawing

@@ -1,0 +1,136 @@
+"""Write services of the reports: export jobs (create, build). STYLE.md 2 and 6.
+
+An XLSX or PDF report of the whole registry takes a while to build, so the page creates a job
+and a Celery task builds it (reports.tasks), updating the job's progress as it goes; the page
+shows the progress and then the download. Building is idempotent: a finished job is left alone,
+and a job whose worker died is built again from scratch when its message is delivered again.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone
+
+from registry.access import Action, sites_for
+from registry.errors import InputError
+from reports.builders import pdf, workbook
+from reports.filters import ReportFilters, parse_filters
+from reports.models import ExportJob
+from reports.outcomes import outcomes_by_treatment
+from reports.selectors import episodes_for_drilldown, outcome_rows, validate_sites
+
+log = logging.getLogger(__name__)
+
+# The database restarting or a dropped connection: worth another try (the task retries). Anything
+# else fails the job with its message.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+
+def can_report(user: Any) -> bool:
+    """Registry-wide aggregate reports: investigators and data managers (registry.access)."""
+    return sites_for(user, Action.REPORT).exists()
+
+
+def require_report(user: Any) -> None:
+    if not can_report(user):
+        raise PermissionDenied("Reports are for investigators and data managers.")
+
+
+@transaction.atomic
+def export_job_create(*, user: Any, kind: str, filters: ReportFilters) -> ExportJob:
+    """Record the request and queue its build after the commit."""
+    require_report(user)
+    if kind not in ExportJob.Kind.values:
+        raise InputError([("kind", f"Must be one of: {', '.join(ExportJob.Kind.values)}.")])
+    validate_sites(filters)
+    job = ExportJob.objects.create(user=user, kind=kind, filters=filters.as_dict())
+
+    def enqueue() -> None:
+        from reports.tasks import build_export
+
+        build_export.delay(job.pk)
+
+    transaction.on_commit(enqueue)
+    return job
+
+
+def _progress(job_id: int) -> Any:
+    def report(percent: int, stage: str) -> None:
+        # Its own statement, outside any transaction of the build, so that the page polling
+        # the job sees it at once.
+        ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.RUNNING).update(
+            progress=max(0, min(percent, 99)), stage=stage[:200]
+        )
+
+    return report
+
+
+def _fail(job_id: int, message: str) -> None:
+    ExportJob.objects.filter(pk=job_id).update(
+        status=ExportJob.Status.FAILED, error=message, finished_at=timezone.now()
+    )
+
+
+def export_job_build(*, job_id: int) -> str:
+    """Build the job's file and store it. Returns the job's final status.
+
+    The caller's access is checked again at build time: the episodes sheet holds the episodes of
+    the sites the user may read *now*. Database errors propagate (the task retries them); any
+    other error fails the job with its message, as building it again would fail again.
+    """
+    claimed = (
+        ExportJob.objects.filter(pk=job_id)
+        .exclude(status=ExportJob.Status.DONE)
+        .update(
+            status=ExportJob.Status.RUNNING,
+            started_at=timezone.now(),
+            progress=0,
+            stage="Started",
+            error="",
+        )
+    )
+    if not claimed:
+        return ExportJob.Status.DONE if ExportJob.objects.filter(pk=job_id).exists() else ""
+    job = ExportJob.objects.select_related("user").get(pk=job_id)
+    progress = _progress(job_id)
+    try:
+        if not can_report(job.user):
+            _fail(job_id, "You may no longer see registry-wide reports.")
+            return ExportJob.Status.FAILED
+        filters = parse_filters(job.filters)
+        progress(2, "Counting the outcomes")
+        report = outcomes_by_treatment(filters)
+        if job.kind == ExportJob.Kind.XLSX:
+            episodes = episodes_for_drilldown(job.user, filters)
+            content = workbook(
+                report,
+                outcome_rows(episodes, detail=True),
+                episode_total=episodes.count(),
+                progress=progress,
+            )
+        else:
+            content = pdf(report, progress=progress)
+    except InputError as exc:
+        _fail(job_id, str(exc))
+        return ExportJob.Status.FAILED
+    except Exception as exc:
+        if isinstance(exc, TRANSIENT_ERRORS):
+            raise
+        # Ids only in the log: no clinical values.
+        log.exception("report export %s failed", job_id)
+        _fail(job_id, f"{type(exc).__name__}: {exc}")
+        return ExportJob.Status.FAILED
+    stamp = timezone.now()
+    ExportJob.objects.filter(pk=job_id).update(
+        status=ExportJob.Status.DONE,
+        content=content,
+        progress=100,
+        stage="Ready",
+        filename=f"outcomes-by-treatment-{stamp:%Y%m%d-%H%M}.{job.kind}",
+        finished_at=stamp,
+    )
+    return ExportJob.Status.DONE

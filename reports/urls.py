@@ -1,0 +1,20 @@
+"""Investigator pages, mounted at /reports/ by config/urls.py."""
+
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.outcomes, name="outcomes"),
+    path("outcomes.csv", views.summary_csv, name="summary-csv"),
+    path("definitions/", views.definitions, name="definitions"),
+    path("episodes/", views.episodes, name="episodes"),
+    path("episodes.csv", views.episodes_csv, name="episodes-csv"),
+    path("episodes/<int:pk>/", views.episode_detail, name="episode"),
+    path("long.csv", views.long_csv, name="long-csv"),
+    path("exports/", views.export_new, name="export-new"),
+    path("exports/<int:pk>/", views.export_detail, name="export"),
+    path("exports/<int:pk>/download/", views.export_download, name="export-download"),
+]
