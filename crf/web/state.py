@@ -65,6 +65,11 @@ class WebState:
     def can_query_somewhere(self) -> bool:
         return any(self.can(Action.QUERY, site.pk) for site in self.sites)
 
+    @cached_property
+    def can_report(self) -> bool:
+        """Registry-wide reports (/reports/): investigators and data managers."""
+        return any(Action.REPORT in ROLE_ACTIONS[role] for _, role in self.memberships)
+
     @property
     def role_labels(self) -> list[str]:
         """The user's roles at the current site (or anywhere, with all sites shown), for people."""
