@@ -55,6 +55,7 @@ def _filters(request: HttpRequest) -> tuple[ReportFilters, list[tuple[str, str]]
 
 def _form_context(filters: ReportFilters, errors: list[tuple[str, str]]) -> dict[str, Any]:
     return {
+        "nav": "reports",
         "filters": filters,
         "errors": errors,
         "error_fields": {field for field, _ in errors},
@@ -117,6 +118,7 @@ def definitions(request: HttpRequest) -> HttpResponse:
         request,
         "reports/definitions.html",
         {
+            "nav": "reports",
             "rules": RULES,
             "tables": [
                 ("Summary (CSV, XLSX, API)", SUMMARY_COLUMNS),
@@ -241,6 +243,7 @@ def episode_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "reports/episode_detail.html",
         {
+            "nav": "reports",
             "episode": episode,
             "outcome": outcome,
             "visits": [
@@ -286,7 +289,7 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "reports/export_detail.html",
-        {"job": job, "query": parse_filters(job.filters).query_string()},
+        {"nav": "reports", "job": job, "query": parse_filters(job.filters).query_string()},
     )
 
 

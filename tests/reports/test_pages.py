@@ -78,3 +78,10 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised():
     lines = list(csv_lines(["drug_other", "change"], [["=HYPERLINK(1)", -20.0]]))
     row = next(csv.reader(io.StringIO(lines[1])))
     assert row == ["'=HYPERLINK(1)", "-20"]
+
+
+def test_top_bar_links_the_reports_for_investigators_only(client, people):
+    client.force_login(people["inv_a"])
+    assert b'href="/reports/"' in client.get(reverse("web:patients")).content
+    client.force_login(people["coord_a"])
+    assert b'href="/reports/"' not in client.get(reverse("web:patients")).content
