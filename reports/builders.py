@@ -253,7 +253,7 @@ def _comparison_rows(
     # read before the change that is waiting to be scored: not shown.
     inputs: dict[str, Any] = {}
     if status != "pending":
-        inputs = next((record.inputs for record in records.values() if record.inputs), {})
+        inputs = next((r.measures for r in records.values() if r.measures), None) or {}
     reference = (inputs.get("reference") or {}).get("measures") or {}
     visit = (inputs.get("visit") or {}).get("measures") or {}
     current = (worsening or {}).get("current") or {}
@@ -538,6 +538,8 @@ def pdf(report: OutcomesReport, *, progress: Progress | None = None) -> bytes:
         author="Myositis registry",
     )
     width = page[0] - 28 * mm
+    # Room for a chart under its heading and note on a page of its own.
+    chart_height = page[1] - 24 * mm - 60
     story: list[Any] = [para("Outcomes by treatment", title)]
     story.append(
         para(" · ".join(f"{name}: {value}" for name, value in filters_description(report)), small)
@@ -552,10 +554,14 @@ def pdf(report: OutcomesReport, *, progress: Progress | None = None) -> bytes:
             f"{100 * (value.high or 0):.0f})"
         )
 
+    def one(value: float | None) -> str:
+        text = f"{value:.1f}"
+        return text[:-2] if text.endswith(".0") else text
+
     def iqr(summary: Summary) -> str:
         if summary.median is None:
             return "—"
-        return f"{summary.median:g} ({summary.q1:g}–{summary.q3:g})"
+        return f"{one(summary.median)} ({one(summary.q1)}–{one(summary.q3)})"
 
     head = [
         "Treatment", "Episodes", "Evaluable", "IMACS DOI, n (%; 95 % CI)",
@@ -604,7 +610,7 @@ def pdf(report: OutcomesReport, *, progress: Progress | None = None) -> bytes:
     charts = report_charts(report)
     for index, chart in enumerate(charts):
         story.append(PageBreak())
-        block = [para(chart.title, heading), to_drawing(chart, width * 0.9)]
+        block = [para(chart.title, heading), to_drawing(chart, width * 0.9, chart_height)]
         if chart.note:
             block.append(para(chart.note, small))
         story.append(KeepTogether(block))

@@ -111,6 +111,11 @@ def _series_label(row: OutcomeRow) -> str:
     return f"{row.stratum_label}: {row.treatment_label}" if row.stratum else row.treatment_label
 
 
+def _short(text: str, limit: int = 30) -> str:
+    """A label that fits the space beside a bar (the full one is in the description)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _largest(rows: Sequence[OutcomeRow], limit: int) -> list[OutcomeRow]:
     """The `limit` rows with the most evaluable episodes, in report order."""
     chosen = sorted(rows, key=lambda r: -r.evaluable.count)[:limit]
@@ -151,14 +156,8 @@ def best_category_chart(report: OutcomesReport) -> Chart:
     described = []
     for index, row in enumerate(shown):
         y = top + index * (bar_h + gap)
-        chart.add(
-            Text(
-                label_width,
-                y + bar_h - 4,
-                f"{_series_label(row)} (n={row.evaluable.count})",
-                anchor="end",
-            )  # fmt: skip
-        )
+        label = f"{_short(_series_label(row))} (n={row.evaluable.count})"
+        chart.add(Text(label_width, y + bar_h - 4, label, anchor="end"))
         x = float(left)
         parts = []
         for key in keys:
@@ -220,7 +219,7 @@ def time_to_doi_chart(report: OutcomesReport) -> Chart:
     left, right = 60, WIDTH - 20
     legend_bottom = _legend(
         chart,
-        [(_series_label(row), SERIES_COLOURS[i]) for i, row in enumerate(shown)],
+        [(_short(_series_label(row)), SERIES_COLOURS[i]) for i, row in enumerate(shown)],
         16,
         left,
     )
@@ -280,7 +279,7 @@ def tis_over_time_chart(report: OutcomesReport) -> Chart:
     left, right = 60, WIDTH - 20
     legend_bottom = _legend(
         chart,
-        [(_series_label(row), SERIES_COLOURS[i]) for i, row in enumerate(shown)],
+        [(_short(_series_label(row)), SERIES_COLOURS[i]) for i, row in enumerate(shown)],
         16,
         left,
     )
@@ -380,8 +379,8 @@ def to_svg(chart: Chart) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
 
 
-def to_drawing(chart: Chart, width: float) -> Any:
-    """A ReportLab Drawing of the chart scaled to `width` points (PDF)."""
+def to_drawing(chart: Chart, width: float, height: float) -> Any:
+    """A ReportLab Drawing of the chart scaled to fit `width` × `height` points (PDF)."""
     from reportlab.graphics.shapes import Drawing, Group, PolyLine, String
     from reportlab.graphics.shapes import Line as RLLine
     from reportlab.graphics.shapes import Rect as RLRect
@@ -390,8 +389,7 @@ def to_drawing(chart: Chart, width: float) -> Any:
     from reports.pdf_fonts import FONT_BOLD, FONT_REGULAR, pdf_text, register_fonts
 
     register_fonts()
-    scale = width / chart.width
-    height = chart.height * scale
+    scale = min(width / chart.width, height / chart.height)
     group = Group()
     for shape in chart.shapes:
         if isinstance(shape, Line):
@@ -425,6 +423,6 @@ def to_drawing(chart: Chart, width: float) -> Any:
             )
             group.add(text)
     group.scale(scale, scale)
-    drawing = Drawing(width, height)
+    drawing = Drawing(chart.width * scale, chart.height * scale)
     drawing.add(group)
     return drawing

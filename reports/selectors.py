@@ -7,7 +7,7 @@ records whose reference is the episode's baseline and whose visit lies in its wi
 per episode in the database. Only records with status "done" give outcomes; records still pending
 (or failed) are counted so that the report can say how much is not scored yet.
 
-Every count in a report is then an aggregate of these rows, streamed once (reports.aggregation);
+Every count in a report is then an aggregate of these rows, streamed once (reports.outcomes);
 the drill-down pages, the episodes sheet and the long export read the same columns restricted to
 the caller's own sites (registry.access, Action.READ).
 """
@@ -25,6 +25,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    JSONField,
     Max,
     Min,
     OuterRef,
@@ -46,6 +47,7 @@ from registry.vocabularies import DRUG_CLASS
 from reports.expressions import AddDays, DaysBetween, population
 from reports.filters import ReportFilters
 from scoring.models import ResponseEpisode, ResponseRecord
+from scoring.selectors import EPISODE_WINDOW
 
 DOI = ResponseRecord.Algorithm.IMACS_DOI
 TIS = ResponseRecord.Algorithm.ACR_EULAR
@@ -53,8 +55,9 @@ WORSENING = ResponseRecord.Algorithm.WORSENING
 DONE = ResponseRecord.Status.DONE
 
 # DESIGN.md "References for a response": the baseline is the latest visit from 30 days before
-# the start up to the start; scored visits run to 30 days after the stop date.
-EPISODE_WINDOW_DAYS = 30
+# the start up to the start; scored visits run to 30 days after the stop date. The scoring
+# pipeline links records to episodes by the same rule (scoring.selectors.plan_comparisons).
+EPISODE_WINDOW_DAYS = EPISODE_WINDOW.days
 # Issue 7: TIS and category at weeks 12, 24 and 52 from the start of treatment, taken at the
 # visit nearest to the target day within ±4 weeks.
 WEEKS: tuple[int, ...] = (12, 24, 52)
@@ -431,14 +434,20 @@ def long_export_records(user: Any) -> QuerySet[ResponseRecord]:
     next to each other (ordered as the unique index (visit, reference visit, algorithm), so
     PostgreSQL streams them without sorting)."""
     records = restrict(ResponseRecord.objects.all(), user, Action.READ, site_field="patient__site")
+    # The three records of a comparison were computed from the same reference and visit
+    # measures: read them once, from the DOI record (the worsening record's also hold a third
+    # visit's), which halves what is read and decoded.
+    measures = Case(
+        When(algorithm=DOI, then=F("inputs")), default=Value(None), output_field=JSONField()
+    )
     return (
-        records.annotate(population=population("patient__"))
+        records.annotate(population=population("patient__"), measures=measures)
         .order_by("visit_id", "reference_visit_id", "algorithm")
         .values_list(
             "visit_id", "reference_visit_id", "algorithm", "status", "reference_kind",
             "patient__site__code", "patient__patient_id", "patient__diagnosis",
             "patient__serology_group", "population", "visit__visit_date",
-            "reference_visit__visit_date", "visit__glucocorticoid_mg_per_day", "inputs",
+            "reference_visit__visit_date", "visit__glucocorticoid_mg_per_day", "measures",
             "result", "computed_at", "computed_by",
             named=True,
         )
