@@ -116,8 +116,10 @@ def main() -> int:
     started = time.perf_counter()
     _score(sample)
     print(f"Scored the {len(sample)} sampled patients in {time.perf_counter() - started:.1f} s.")
+    # The latest visit of each sampled patient that is not locked (a locked one cannot be edited).
     visits = list(
         Visit.objects.filter(patient_id__in=sample)
+        .exclude(status=Visit.Status.LOCKED)
         .order_by("patient_id", "-visit_date")
         .distinct("patient_id")
         .values_list("pk", flat=True)
@@ -156,7 +158,7 @@ def main() -> int:
             lambda: _time(client, [f"/patients/{pk}/visits/new/" for pk in sample]),
         ),
         (
-            "visit form, edit the latest visit",
+            "visit form, edit a visit",
             lambda: _time(client, [f"/visits/{pk}/edit/" for pk in visits]),
         ),
     ]

@@ -255,3 +255,16 @@ def test_a_second_episode_with_the_same_drug_and_start_is_refused(as_coordinator
     )
     assert "already recorded" in response.context["form"].errors["start_date"][0]
     assert TreatmentEpisode.objects.count() == 1
+
+
+def test_filtered_count_is_capped_and_says_so(as_coordinator, site, monkeypatch):
+    from crf.web import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    for n in range(5):
+        PatientFactory(site=site, patient_id=f"P{n}", diagnosis="polymyositis")
+    filtered = as_coordinator.get(reverse("web:patients"), {"diagnosis": "polymyositis"})
+    assert "3+ patients match." in filtered.content.decode()
+    assert listed(filtered) == ["P0", "P1", "P2"]
+    everyone = as_coordinator.get(reverse("web:patients"))
+    assert "5 patients." in everyone.content.decode()

@@ -63,7 +63,13 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     patients = selectors.patient_list(
         user=request.user, site_id=site.pk if site else None, **filters
     )
-    page = Paginator(patients, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    filtered = any(filters.values())
+    paginator = selectors.CappedPaginator(
+        patients.values_list("site_id", "patient_id"),
+        selectors.PAGE_SIZE,
+        cap=selectors.COUNT_CAP if filtered else None,
+    )
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -73,7 +79,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": selectors.patient_rows(list(page.object_list)),
             "filters": filters,
-            "filtered": any(filters.values()),
+            "filtered": filtered,
+            "capped": paginator.capped,
             "querystring": query.urlencode(),
             "diagnoses": Diagnosis.choices,
             "serologies": SerologyGroup.choices,
