@@ -104,8 +104,6 @@ class ResponseRecord(models.Model):
             models.Index(
                 fields=["status"], condition=~Q(status="done"), name="scoring_record_not_done"
             ),
-            # Reports: responses by algorithm and kind of reference (outcomes by treatment).
-            models.Index(fields=["algorithm", "reference_kind"], name="scoring_record_alg_kind"),
         ]
 
     def __str__(self) -> str:

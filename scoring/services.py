@@ -252,7 +252,9 @@ def score_patients(
             outcome = scorer.outcome(row.comparison, row.algorithm)
             failed += bool(outcome.error)
             rows.append(_row(patient, row, outcome, now, computed_by))
-            episodes_of[row.key] = row.comparison.episodes
+            # The episodes are part of the fingerprint: an unchanged one means unchanged links.
+            if old is None or old.fingerprint != row.fingerprint:
+                episodes_of[row.key] = row.comparison.episodes
         obsolete += [old.id for key, old in have.items() if key not in wanted]
 
     if obsolete:
@@ -262,7 +264,7 @@ def score_patients(
         ResponseRecord.objects.filter(pk__in=confirm).update(status=ResponseRecord.Status.DONE)
     if rows:
         upsert = _upsert_postgresql if connection.vendor == "postgresql" else _upsert_orm
-        _write_episode_links(list(inputs), upsert(rows), episodes_of)
+        _write_episode_links(upsert(rows), episodes_of)
     return ScoringSummary(len(inputs), len(rows), unchanged, len(obsolete), failed)
 
 
@@ -316,18 +318,22 @@ def _upsert_postgresql(rows: list[dict[str, Any]]) -> dict[tuple[int, int, str],
 
 
 def _write_episode_links(
-    patient_ids: list[int],
     written: dict[tuple[int, int, str], int],
     episodes_of: dict[tuple[int, int, str], tuple[int, ...]],
 ) -> None:
-    wanted = {(pk, episode) for key, pk in written.items() for episode in episodes_of[key]}
-    ids = set(written.values())
+    """Link the written records to their episodes; only `episodes_of`'s records (new ones, and
+    those whose fingerprint, which covers the episodes, changed) can need a change."""
+    if not episodes_of:
+        return
+    ids = [written[key] for key in episodes_of]
+    wanted = {
+        (written[key], episode) for key, episodes in episodes_of.items() for episode in episodes
+    }
     existing = {
         (record_id, episode_id): pk
         for pk, record_id, episode_id in ResponseEpisode.objects.filter(
-            record__patient_id__in=patient_ids
+            record_id__in=ids
         ).values_list("pk", "record_id", "episode_id")
-        if record_id in ids
     }
     gone = [pk for key, pk in existing.items() if key not in wanted]
     if gone:
