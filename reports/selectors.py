@@ -163,9 +163,14 @@ def _confirmed_responses(episodes: QuerySet) -> QuerySet:
         order_by=[F("record__visit__visit_date").asc()],
     )
     # One expression holding the window, so that the filter applies after the window is
-    # computed (a filter on `flag` alone would drop rows before LAG sees them).
+    # computed (a filter on `flag` alone would drop rows before LAG sees them). The links are
+    # narrowed to the patients of these episodes, not to the episodes themselves: SQLite answers
+    # `episode_id IN (subquery)` here by probing the link table once per listed episode for
+    # every record, and the caller keeps only these episodes anyway.
     return (
-        ResponseEpisode.objects.filter(record__algorithm=TIS, episode__in=episodes)
+        ResponseEpisode.objects.filter(
+            record__algorithm=TIS, episode__patient__in=episodes.values("patient_id")
+        )
         .annotate(pair=ExpressionWrapper(flag + previous, output_field=IntegerField()))
         .filter(pair=2)
         .values("episode_id")
@@ -283,7 +288,7 @@ def episode_outcomes(episodes: QuerySet[TreatmentEpisode]) -> QuerySet[Treatment
         best_score=Max(_link("score"), filter=tis),
         best_rank=Max(_rank(_link("category")), filter=tis),
         **{f"week_{week}": _week_key(week) for week in WEEKS},
-        confirmed_response=Q(pk__in=_confirmed_responses(episodes.values("pk"))),
+        confirmed_response=Q(pk__in=_confirmed_responses(episodes)),
         # The worsening record's previous visit is the one before it after the same reference;
         # for an episode's records that is the previous visit of the episode's window, as no
         # visit can fall between an episode's baseline and its start (the baseline is the
