@@ -171,7 +171,7 @@ def _enzymes(
         unit = entry.get("unit")
         if unit is None:
             unit = DEFAULT_UNIT
-        elif unit not in UNIT_FACTORS:
+        elif not isinstance(unit, str) or unit not in UNIT_FACTORS:
             errors.append((_join(entry_path, "unit"), "must be 'U/L' or 'ukat/L'"))
             continue
         factor = UNIT_FACTORS[unit]
