@@ -80,7 +80,7 @@ SITE_CATALOGUE: tuple[SiteProfile, ...] = (
     SiteProfile("PIT", "University of Pittsburgh Myositis Center", "US", 9,
                 antibody_method="immunoprecipitation", steroid="prednisone",
                 mmt_scale="unilateral", acth=True, aldolase=0.8),
-    SiteProfile("LDN", "Great Ormond Street and UCL Hospitals, London", "GB", 7, paediatric=2.5,
+    SiteProfile("LDN", "Great Ormond Street and UCL Hospitals, London", "GB", 7, paediatric=2.0,
                 damage=True),
     SiteProfile("TOK", "Tokyo Medical and Dental University Hospital", "JP", 6,
                 antibody_method="elisa", mda5=2.5, mdaat=False),
@@ -171,14 +171,14 @@ OVERLAP, OTHER = "overlap_myositis", "other"
 # Share of each diagnosis in a tertiary myositis registry (IBM is under-represented because it
 # is excluded from most treatment studies).
 DIAGNOSIS_WEIGHTS = {
-    DM: 27,
-    JDM: 12,
+    DM: 29,
+    JDM: 11,
     ADM: 4,
     PM: 9,
-    ASYS: 24,
+    ASYS: 22,
     IMNM: 10,
     IBM: 5,
-    OVERLAP: 7,
+    OVERLAP: 8,
     OTHER: 2,
 }
 FEMALE_SHARE = {
