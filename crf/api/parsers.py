@@ -78,6 +78,8 @@ class JSONDocumentParser(BaseParser):
         try:
             # NaN and Infinity parse (as non-finite numbers) so that the field holding them is
             # named in the error, rather than the whole body being refused.
+            if self.parse_float is float:  # the C scanner's own float parsing: much faster
+                return json.loads(raw)
             return json.loads(raw, parse_float=self.parse_float)
         except UnicodeDecodeError:
             raise ParseError("The body is not valid UTF-8.") from None

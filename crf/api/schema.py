@@ -18,7 +18,6 @@ from registry.vocabularies import (
     Diagnosis,
     Drug,
     Route,
-    SerologyGroup,
     Sex,
 )
 from scoring.instruments import HAQ_CATEGORIES
@@ -399,14 +398,14 @@ def _patient() -> Schema:
             "autoantibodies": {
                 "type": "array",
                 "nullable": True,
-                "items": ref("Autoantibody"),
+                "items": ref("SubmissionAutoantibody"),
                 "description": "Results keyed by (antibody, sample_date); "
                 "results stored earlier but absent here are kept.",
             },
             "treatments": {
                 "type": "array",
                 "nullable": True,
-                "items": ref("Treatment"),
+                "items": ref("SubmissionTreatment"),
                 "description": "Episodes keyed by (drug, start_date); episodes stored "
                 "earlier but absent here are kept.",
             },
@@ -755,8 +754,8 @@ def components() -> dict[str, Schema]:
     return {
         "SubmissionDocument": SUBMISSION,
         "SubmissionPatient": _patient(),
-        "Autoantibody": _autoantibody(),
-        "Treatment": _treatment(),
+        "SubmissionAutoantibody": _autoantibody(),
+        "SubmissionTreatment": _treatment(),
         "SubmissionVisit": _visit(),
         "Mmt8": _mmt8(),
         "Labs": _labs(),
@@ -777,22 +776,26 @@ def components() -> dict[str, Schema]:
         "SubmissionAnswer": SUBMISSION_ANSWER,
         "ErrorItem": ERROR_ITEM,
         "Error": ERROR,
-        "SerologyGroup": _enum(SerologyGroup),
         **_calculator(),
     }
 
 
 def add_components(result: Schema, generator: Any, request: Any, public: bool) -> Schema:
     """drf-spectacular postprocessing hook: add the hand-written components above."""
-    result.setdefault("components", {}).setdefault("schemas", {}).update(components())
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    mine = components()
+    clash = set(schemas) & set(mine)
+    if clash:  # a serializer's component of the same name would be silently replaced
+        raise ValueError(f"OpenAPI component names used twice: {', '.join(sorted(clash))}")
+    schemas.update(mine)
     return result
 
 
 # Pinned by tests: the schema describes exactly the keys the readers accept.
 DOCUMENT_KEYS = {
     "SubmissionPatient": set(PATIENT_KEYS),
-    "Autoantibody": set(ANTIBODY_KEYS),
-    "Treatment": set(TREATMENT_KEYS),
+    "SubmissionAutoantibody": set(ANTIBODY_KEYS),
+    "SubmissionTreatment": set(TREATMENT_KEYS),
     "SubmissionVisit": set(VISIT_KEYS),
 }
 

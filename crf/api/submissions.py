@@ -10,9 +10,10 @@ run would.
 from collections import Counter
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from crf import hooks
+from crf.api.ingest import patients_create, sort_patients
 from crf.services import patient_document_save
 from registry.access import Action, NotVisible, require
 from registry.audit import Actor
@@ -116,23 +117,7 @@ def _save_patient(actor: Actor, site: Site, index: int, data: Any) -> dict[str, 
             data,
             [(path, "Written concurrently by another request; send the document again.")],
         )
-    return {
-        "index": index,
-        "patient_id": stored["patient_id"],
-        "status": stored["status"],
-        "id": stored["id"],
-        "errors": [],
-        "visits": [
-            {
-                "index": position,
-                "visit_date": visit["visit_date"],
-                "status": visit["status"],
-                "id": visit["id"],
-                "errors": [],
-            }
-            for position, visit in enumerate(stored["visits"])
-        ],
-    }
+    return _stored_patient(index, stored)
 
 
 def visit_scoring_state(entries: list[dict[str, Any]]) -> str:
@@ -170,6 +155,43 @@ def _summary(results: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     }
 
 
+def _stored_patient(index: int, stored: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "index": index,
+        "patient_id": stored["patient_id"],
+        "status": stored["status"],
+        "id": stored["id"],
+        "errors": [],
+        "visits": [
+            {"index": position, "visit_date": visit["visit_date"], "status": visit["status"],
+             "id": visit["id"], "errors": []}
+            for position, visit in enumerate(stored["visits"])
+        ],
+    }  # fmt: skip
+
+
+def _store(actor: Actor, site: Site, patients: list) -> list[dict[str, Any]]:
+    """Every patient's result, in the document's order (crf/api/ingest.py: the fast paths)."""
+    results: list[dict[str, Any] | None] = [None] * len(patients)
+    new, unchanged, rest = sort_patients(site, patients)
+    for rows in unchanged:
+        results[rows.index] = _stored_patient(rows.index, rows.result("unchanged"))
+    if new:
+        try:
+            patients_create(actor=actor, patients=new)
+        except DatabaseError:
+            # Refused by the database — most likely a patient created meanwhile by a concurrent
+            # request. Nothing of it was stored; the service sorts out each patient.
+            rest = sorted(rest + [rows.index for rows in new])
+        else:
+            for rows in new:
+                results[rows.index] = _stored_patient(rows.index, rows.result("created"))
+    for index in rest:
+        results[index] = _save_patient(actor, site, index, patients[index])
+    assert all(result is not None for result in results)
+    return results  # type: ignore[return-value]
+
+
 def submission_process(*, user: Any, document: Any, dry_run: bool = False) -> tuple[int, dict]:
     """Store (or, with `dry_run`, validate and preview) a submission document.
 
@@ -180,12 +202,10 @@ def submission_process(*, user: Any, document: Any, dry_run: bool = False) -> tu
     code, patients = read_envelope(document)
     site = submission_site(user=user, code=code)
     actor = Actor(user=user, source="api")
-    results: list[dict[str, Any]] = []
     if dry_run:
         try:
             with transaction.atomic():
-                for index, data in enumerate(patients):
-                    results.append(_save_patient(actor, site, index, data))
+                results = _store(actor, site, patients)
                 _attach_scores(results, dry_run=True)
                 raise _DryRunRollback
         except _DryRunRollback:
@@ -198,8 +218,7 @@ def submission_process(*, user: Any, document: Any, dry_run: bool = False) -> tu
                 if visit["status"] == "created":
                     visit["id"] = None
     else:
-        for index, data in enumerate(patients):
-            results.append(_save_patient(actor, site, index, data))
+        results = _store(actor, site, patients)
         _attach_scores(results, dry_run=False)
     answer = {
         "site": site.code,
