@@ -184,7 +184,11 @@ class PatientInputs:
 
 
 def _visit_inputs(
-    row: tuple[Any, ...], mmt: MMT8 | None, haq: HAQ | None, labs: list[tuple[Any, ...]]
+    row: tuple[Any, ...],
+    mmt: MMT8 | None,
+    haq: HAQ | None,
+    labs: list[tuple[Any, ...]],
+    with_measures: bool,
 ) -> VisitInputs:
     visit_id, _, visit_date, kind, updated_at, physician, patient, extramuscular, cmas = row
     error = ""
@@ -221,8 +225,15 @@ def _visit_inputs(
             "enzymes": enzymes,
         },
     }
+    if error:
+        # What could not be read is part of the inputs (and of their fingerprint): the record
+        # failed on exactly this.
+        snapshot["error"] = error
+    # The snapshot is complete here, whether the instruments' measures are built or not, so that
+    # the sweep (which does not build them) computes the same fingerprints as the tasks.
+    canonical = json.dumps(snapshot, sort_keys=True, separators=(",", ":"))
     measures = None
-    if not error:
+    if not error and with_measures:
         try:
             measures = Measures(
                 physician_global=physician,
@@ -236,9 +247,6 @@ def _visit_inputs(
             )
         except InstrumentError as exc:
             error = str(exc)
-    if error:
-        snapshot["error"] = error
-    canonical = json.dumps(snapshot, sort_keys=True, separators=(",", ":"))
     return VisitInputs(visit_id, visit_date, kind, updated_at, snapshot, measures, error, canonical)
 
 
@@ -248,8 +256,14 @@ _VISIT_COLUMNS = (
 )  # fmt: skip
 
 
-def load_inputs(patient_ids: Iterable[int], *, lock: bool = False) -> dict[int, PatientInputs]:
+def load_inputs(
+    patient_ids: Iterable[int], *, lock: bool = False, measures: bool = True
+) -> dict[int, PatientInputs]:
     """Everything the scores of these patients depend on, in six queries.
+
+    Without `measures` only what the fingerprints need is built (the sweep compares, it does not
+    score): the visits' `measures` stay None, and an input that the instruments would reject is
+    found when the visit is scored.
 
     With `lock`, the patient rows are locked (in id order, so that two tasks never wait on each
     other in a cycle) until the caller's transaction ends: a task that reads a patient's data and
@@ -285,7 +299,9 @@ def load_inputs(patient_ids: Iterable[int], *, lock: bool = False) -> dict[int, 
     for row in visits.values_list(*_VISIT_COLUMNS):
         visit_id = row[0]
         found[row[1]].add_visit(
-            _visit_inputs(row, mmts.get(visit_id), haqs.get(visit_id), labs.get(visit_id, []))
+            _visit_inputs(
+                row, mmts.get(visit_id), haqs.get(visit_id), labs.get(visit_id, []), measures
+            )
         )
     episodes = TreatmentEpisode.objects.filter(patient_id__in=ids).order_by("start_date", "id")
     for pk, patient_id, start, stop in episodes.values_list(
@@ -619,7 +635,7 @@ def visit_states(
     """The scoring state of every visit (of these patients), read in chunks of patients;
     `progress` is called with the number of patients of each chunk done."""
     for chunk in patient_id_chunks(chunk_size, patient_ids):
-        inputs = load_inputs(chunk)
+        inputs = load_inputs(chunk, measures=False)
         stored = stored_rows(chunk)
         for patient_id in chunk:
             patient = inputs.get(patient_id)
@@ -651,7 +667,7 @@ def patients_needing_scoring(
     cutoff = (now or timezone.now()) - grace
     for chunk in patient_id_chunks(chunk_size):
         needing: list[int] = []
-        inputs = load_inputs(chunk)
+        inputs = load_inputs(chunk, measures=False)
         stored = stored_rows(chunk)
         for patient_id in chunk:
             patient = inputs.get(patient_id)
