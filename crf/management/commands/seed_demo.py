@@ -24,7 +24,7 @@ DEFAULT_SITES = 6
 DEFAULT_SEED = 1
 
 
-def _positive(text: str) -> int:
+def positive_number(text: str) -> int:
     value = int(text)
     if value < 1:
         raise ValueError(text)
@@ -43,13 +43,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--patients",
-            type=_positive,
+            type=positive_number,
             default=DEFAULT_PATIENTS,
             help=f"Number of patients (default {DEFAULT_PATIENTS}).",
         )
         parser.add_argument(
             "--sites",
-            type=_positive,
+            type=positive_number,
             default=DEFAULT_SITES,
             help=f"Number of sites (default {DEFAULT_SITES}).",
         )
@@ -70,7 +70,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--chunk-size",
-            type=_positive,
+            type=positive_number,
             default=1000,
             help="Patients per transaction (default 1000).",
         )

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from crf.management.commands.seed_demo import positive_number
 from crf.seeding import DATA_MANAGER_USERNAME, SITE_ROLE_PREFIXES
 from registry.models import Membership, Patient, Site
 
@@ -40,13 +41,13 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--patients",
-            type=int,
+            type=positive_number,
             default=DEMO_PATIENTS,
             help=f"Patients to seed into an empty registry ({DEMO_PATIENTS}).",
         )
         parser.add_argument(
             "--sites",
-            type=int,
+            type=positive_number,
             default=DEMO_SITES,
             help=f"Sites to seed into an empty registry ({DEMO_SITES}).",
         )
