@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 
 from crf.models import DataQuery, Signature
@@ -191,9 +192,10 @@ class LoginForm(AuthenticationForm):
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username")
         if username and is_locked_out(username, self.request):
+            minutes = max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
             raise forms.ValidationError(
                 "Too many failed logins for this account or from this computer. "
-                "Wait 15 minutes and try again.",
+                f"Wait {minutes} minutes and try again.",
                 code="locked_out",
             )
         return super().clean()

@@ -3,7 +3,7 @@ whatever the number of patients or visits (tests count them)."""
 
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -269,10 +269,12 @@ def audit_export(*, site_id: int | None, since: date | None, until: date | None)
     events = AuditEvent.objects.all()
     if site_id is not None:
         events = events.filter(site_id=site_id)
+    # Whole UTC days as a range on the column itself, so that the (site_id, at) index applies.
     if since is not None:
-        events = events.filter(at__date__gte=since)
+        events = events.filter(at__gte=datetime.combine(since, time.min, tzinfo=UTC))
     if until is not None:
-        events = events.filter(at__date__lte=until)
+        end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC)
+        events = events.filter(at__lt=end)
     return events.order_by("at", "id").values_list(
         "id",
         "at",

@@ -212,3 +212,17 @@ def test_audit_export_is_for_data_managers_only(client, request, who, baseline):
     login(client, request.getfixturevalue(who))
     assert client.get(reverse("web:audit-export")).status_code == 403
     assert client.get(reverse("web:audit")).status_code == 403
+
+
+def test_audit_export_filters_by_whole_utc_days(client, data_manager, baseline):
+    from datetime import UTC, datetime
+
+    AuditEvent.objects.filter(pk=AuditEvent.objects.first().pk).update(
+        at=datetime(2021, 3, 4, 23, 59, tzinfo=UTC)
+    )
+    login(client, data_manager)
+    response = client.get(
+        reverse("web:audit-export"), {"since": "2021-03-04", "until": "2021-03-04"}
+    )
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(rows) == 2 and rows[1][1].startswith("2021-03-04T23:59")
