@@ -26,7 +26,12 @@ from registry.documents import (
 )
 from registry.errors import ConflictError, InputError, LockedError
 from registry.models import Membership, Patient, Site
-from registry.services import autoantibody_upsert, patient_upsert, treatment_upsert
+from registry.services import (
+    CLEAN,
+    autoantibody_upsert,
+    patient_upsert,
+    treatment_upsert,
+)
 from registry.signals import request_scoring, visit_deleting
 
 
@@ -39,6 +44,15 @@ def validation_to_input_error(exc: ValidationError, path: str = "") -> InputErro
             pairs.extend((where, message) for e in errors for message in e.messages)
         return InputError(pairs)
     return InputError([(path, message) for message in exc.messages])
+
+
+def integrity_to_error(exc: IntegrityError, path: str = "") -> Exception:
+    """A database refusal as a domain error: a broken key is a concurrent write (409), a broken
+    check constraint is bad input that slipped past the readers (400, naming the constraint)."""
+    message = str(exc)
+    if "UNIQUE" in message or "unique" in message:
+        return ConflictError(f"The record was written concurrently; retry. ({message})")
+    return InputError([(path, f"Refused by the database rule: {message}")])
 
 
 def _visit_state(visit: Visit) -> dict[str, Any]:
@@ -65,12 +79,12 @@ def _write_one_to_one(model, visit: Visit, existing_snapshot, values, actor, ids
         return events
     if current is None:
         current = model(visit=visit, **values)
-        current.full_clean(exclude=["visit"])
+        current.full_clean(exclude=["visit"], **CLEAN)
         current.save()
         return audit_events(actor, current, None, snapshot(current), **ids)
     for name, value in values.items():
         setattr(current, name, value)
-    current.full_clean(exclude=["visit"])
+    current.full_clean(exclude=["visit"], **CLEAN)
     after = snapshot(current)
     if after == existing_snapshot:
         return []
@@ -89,14 +103,14 @@ def _write_labs(visit: Visit, existing: dict, labs: dict, actor: Actor, ids) -> 
             lab, before = existing[enzyme]
             for name, value in values.items():
                 setattr(lab, name, value)
-            lab.full_clean(exclude=["visit"])
+            lab.full_clean(exclude=["visit"], **CLEAN)
             after = snapshot(lab)
             if after != before:
                 lab.save()
                 events += audit_events(actor, lab, before, after, **ids)
         else:
             lab = LabResult(visit=visit, enzyme=enzyme, **values)
-            lab.full_clean(exclude=["visit"])
+            lab.full_clean(exclude=["visit"], **CLEAN)
             lab.save()
             events += audit_events(actor, lab, None, snapshot(lab), **ids)
     return events
@@ -188,7 +202,7 @@ def visit_save(
         with transaction.atomic():
             if visit is None:
                 visit = Visit(patient=patient, **values)
-                visit.full_clean()
+                visit.full_clean(**CLEAN)
                 visit.save()
                 events = audit_events(actor, visit, None, snapshot(visit), **ids)
                 events += _write_one_to_one(MMT8, visit, None, parsed["mmt8"], actor, ids)
@@ -199,7 +213,7 @@ def visit_save(
                 before = _visit_state(visit)
                 for name, value in values.items():
                     setattr(visit, name, value)
-                visit.full_clean()
+                visit.full_clean(**CLEAN)
                 events = _write_one_to_one(MMT8, visit, before["mmt8"], parsed["mmt8"], actor, ids)
                 events += _write_one_to_one(HAQ, visit, before["haq"], parsed["haq"], actor, ids)
                 events += _write_labs(visit, before["labs"], parsed["labs"], actor, ids)
@@ -226,8 +240,8 @@ def visit_save(
     except ValidationError as exc:
         raise validation_to_input_error(exc, path) from None
     except IntegrityError as exc:
-        # A concurrent writer created the same visit between our check and our insert.
-        raise ConflictError(f"The visit was written concurrently: {exc}") from None
+        # Most likely a concurrent writer created the same visit between our check and insert.
+        raise integrity_to_error(exc, path) from None
     audit_write(events)
     rules_apply(actor=actor, patient=patient)
     request_scoring([patient.pk])
@@ -535,6 +549,8 @@ def patient_document_save(*, actor: Actor, site: Site, data: Any, path: str = ""
                 nested_changed |= visit_outcome != "unchanged"
     except ValidationError as exc:
         raise validation_to_input_error(exc, path) from None
+    except IntegrityError as exc:
+        raise integrity_to_error(exc, path) from None
     if outcome == "unchanged" and nested_changed:
         outcome = "updated"
     return {
