@@ -102,7 +102,9 @@ class CappedPaginator(Paginator):
     def count(self) -> int:
         if self.cap is None:
             return super().count
-        found = self.object_list[: self.cap + 1].count()
+        # Any cap + 1 matching rows count the same as the first ones: without the order the
+        # planner is free to stop at whichever it finds first.
+        found = self.object_list.order_by()[: self.cap + 1].count()
         if found > self.cap:
             self.capped = True
             return self.cap
