@@ -10,9 +10,10 @@ reported ("Must be a number.") rather than silently dropped.
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from crf.documents import visit_document
+from crf.documents import read_visit, visit_document
 from crf.models import HAQ, MMT8, MMT_SIDED_GROUPS, LabResult, Visit
 from crf.web.labels import (
     CHAQ_ITEM_LABELS,
@@ -99,8 +100,9 @@ class VisitForm:
         if haq is not None:
             self.instrument = haq.instrument
         else:
+            # SCORING.md §5: the CHAQ for juvenile onset (age at onset under 18), else the HAQ.
             self.instrument = (
-                HAQ.Instrument.CHAQ if _population(patient) == JUVENILE else HAQ.Instrument.HAQ
+                HAQ.Instrument.CHAQ if patient.population == JUVENILE else HAQ.Instrument.HAQ
             )
         self.scale = MMT8.Scale.BILATERAL
         self.side = MMT8.Side.RIGHT
@@ -484,22 +486,10 @@ class VisitForm:
             target = self.fields[name]
             if message not in target.errors:
                 target.errors.append(message)
-            self.summary.append(
-                {"label": _summary_label(target), "message": message, "href": f"#{target.id}"}
-            )
-
-
-def _summary_label(item: Field) -> str:
-    if item.name.startswith("haq.items."):
-        return f"{item.section.upper()} — {item.label}"
-    return item.label
-
-
-def _population(patient: Patient) -> str | None:
-    try:
-        return patient.population
-    except Exception:  # an incomplete patient record: the HAQ is the default
-        return None
+            label = target.label
+            if name.startswith("haq.items."):
+                label = f"{self.instrument_label} — {label}"
+            self.summary.append({"label": label, "message": message, "href": f"#{target.id}"})
 
 
 def _related(visit: Visit, name: str) -> Any:
@@ -510,19 +500,15 @@ def _related(visit: Visit, name: str) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    from decimal import Decimal
-
+    """A stored decimal as typed: 7.600 → "7.6"."""
     if isinstance(value, Decimal):
-        normal = value.normalize()
-        return format(normal, "f")
+        return format(value.normalize(), "f")
     return value
 
 
 def reader_errors(patient: Patient, doc: dict[str, Any]) -> list[tuple[str, str]]:
     """What the service's reader says about a document, without storing anything (used when
     the form found a problem of its own, so that one answer names every bad field)."""
-    from crf.documents import read_visit
-
     errors = Errors()
     read_visit(errors, "", doc, born=patient.birth_month_start)
     return errors.items
