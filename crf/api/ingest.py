@@ -36,7 +36,7 @@ from psycopg.types.json import Jsonb
 from crf.documents import read_visit
 from crf.models import HAQ, MMT8, LabResult, Visit
 from crf.quality import findings, rules_apply
-from registry.audit import Actor, snapshot
+from registry.audit import _SKIP, Actor, _text
 from registry.documents import (
     Errors,
     expect_list,
@@ -267,6 +267,29 @@ def patients_create(*, actor: Actor, patients: Sequence[PatientRows]) -> None:
         request_scoring(rows.patient.pk for rows in patients)
 
 
+_AUDITED: dict[type[models.Model], list[str]] = {}
+
+
+def _snapshot(instance: models.Model) -> dict[str, str | None]:
+    """registry.audit.snapshot, faster for the common values: text and whole numbers are
+    converted here, everything else by the audit module's own _text (at ten calls per visit)."""
+    model = type(instance)
+    names = _AUDITED.get(model)
+    if names is None:
+        names = _AUDITED[model] = [
+            f.attname for f in model._meta.concrete_fields if f.attname not in _SKIP
+        ]
+    values = instance.__dict__
+    out: dict[str, str | None] = {}
+    for name in names:
+        value = values[name]
+        kind = type(value)
+        out[name] = (
+            value if kind is str or value is None else str(value) if kind is int else _text(value)
+        )
+    return out
+
+
 def _create_event(who: Actor, instance: models.Model, ids: dict[str, Any]) -> dict[str, Any]:
     """The values of registry.audit.audit_events(who, instance, None, snapshot(instance)):
     the one "create" event the services write for a new object."""
@@ -278,7 +301,7 @@ def _create_event(who: Actor, instance: models.Model, ids: dict[str, Any]) -> di
         "object_id": instance.pk,
         "field": "",
         "old_value": None,
-        "new_value": json.dumps(snapshot(instance)),
+        "new_value": json.dumps(_snapshot(instance)),
         "reason": who.reason,
         **ids,
     }
@@ -349,7 +372,7 @@ def _same(stored: models.Model | None, sent: models.Model | None) -> bool:
     """
     if stored is None or sent is None:
         return stored is None and sent is None
-    mine, theirs = snapshot(sent), snapshot(stored)
+    mine, theirs = _snapshot(sent), _snapshot(stored)
     return all(mine[name] == theirs[name] for name in sent._document_fields)
 
 

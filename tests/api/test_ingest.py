@@ -223,3 +223,21 @@ def test_anything_unusual_goes_to_the_service():
     assert [rows.patient.patient_id for rows in new] == ["OK"]
     assert unchanged == []
     assert rest == [0, 1, 2, 3, 4, 5, 6]
+
+
+@pytest.mark.django_db
+def test_the_fast_snapshot_is_the_audit_snapshot():
+    from crf.api.ingest import _snapshot
+
+    site = SiteFactory(code="MAN")
+    for data in documents():
+        (rows,) = sort_patients(site, [data])[0]
+        fresh = [rows.patient, *rows.antibodies, *rows.treatments]
+        for visit_rows in rows.visits:
+            fresh += [visit_rows.visit, visit_rows.mmt8, visit_rows.haq, *visit_rows.labs]
+        patients_create(actor=ACTOR, patients=[rows])
+        stored = [*Patient.objects.all(), *AutoantibodyResult.objects.all(), *Visit.objects.all(),
+                  *TreatmentEpisode.objects.all(), *MMT8.objects.all(), *HAQ.objects.all(),
+                  *LabResult.objects.all()]  # fmt: skip
+        for instance in [i for i in fresh if i is not None] + stored:
+            assert _snapshot(instance) == snapshot(instance)
