@@ -91,7 +91,10 @@ def _build(model: type[models.Model], values: dict[str, Any], **links: Any) -> A
     instance = model(*[values[f.attname] if f.attname in values else f.get_default()
                        for f in fields])  # fmt: skip
     for name, parent in links.items():
-        setattr(instance, name, parent)
+        # What assigning the relation does, without its checks: the parent's id (none yet for
+        # a new patient or visit: set once the parents are inserted) and the object.
+        instance.__dict__[model._meta.get_field(name).attname] = parent.pk
+        instance._state.fields_cache[name] = parent
     instance._document_fields = tuple(values)
     return instance
 
