@@ -25,7 +25,7 @@ from crf.api.schema import ref
 from registry.errors import InputError
 from reports import builders
 from reports.filters import GroupBy, Stratify, parse_filters
-from reports.outcomes import outcomes_by_treatment
+from reports.outcomes import OutcomesReport, outcomes_by_treatment
 from reports.selectors import episodes_for_drilldown, outcome_rows
 from reports.services import require_report
 
@@ -167,8 +167,9 @@ class OutcomesByTreatmentView(APIView):
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
-        if isinstance(response, Response) and response.status_code >= 400:
-            # Errors are JSON whatever format was asked for: a client reads one error shape.
+        if isinstance(response, Response) and not isinstance(response.data, OutcomesReport):
+            # Errors (and OPTIONS' description) are JSON whatever format was asked for: a
+            # client reads one error shape. Only a report becomes CSV or XLSX.
             response.accepted_renderer = JSONRenderer()
             response.accepted_media_type = "application/json"
         return response

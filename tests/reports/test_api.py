@@ -123,3 +123,12 @@ def test_schema_documents_the_endpoint(client):
     text = schema.content.decode()
     assert "/api/v1/reports/outcomes-by-treatment/" in text
     assert 'outcomes-by-treatment"' not in text  # the slash-less alias is left out
+
+
+@pytest.mark.parametrize("format", ["csv", "xlsx"])
+def test_options_and_errors_answer_json_whatever_the_format(api, format):
+    response = api.options(URL + f"?format={format}")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    bad = api.get(URL, {"format": format, "population": "elderly"})
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "population"
