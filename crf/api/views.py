@@ -376,4 +376,16 @@ class CalculatorView(APIView):
             result = calculate(request.data)
         except CalculatorInputError as exc:
             raise InputError(exc.errors) from None
+        except OverflowError:
+            # A percent change from a baseline within a hair of 0 (say 1e-300 cm) is exact but
+            # beyond what a JSON number can hold: the input, not the server, is at fault.
+            raise InputError(
+                [
+                    (
+                        "",
+                        "The values give results too large to answer as JSON "
+                        "numbers; give the measures at their scales' resolution.",
+                    )
+                ]
+            ) from None
         return Response(result)

@@ -72,6 +72,15 @@ def test_invalid_input_is_400_naming_the_field(client, document, field):
     assert field in {e["field"] for e in response.json()["errors"]}
 
 
+def test_results_beyond_json_numbers_are_400_not_500(client):
+    # Found by schemathesis: a baseline of 1e-309 makes a percent change no float can hold.
+    case = {"population": "adult", "baseline": {"physician_global": 2.2e-309},
+            "followup": {"physician_global": 4.6}}  # fmt: skip
+    response = client.post(URL, case, format="json")
+    assert response.status_code == 400
+    assert "too large" in response.json()["errors"][0]["message"]
+
+
 def test_not_json(client):
     assert client.post(URL, b"x=1", content_type="text/plain").status_code == 415
     assert client.post(URL, b"{", content_type="application/json").status_code == 400
