@@ -48,8 +48,8 @@ def visit_patch(*, user: Any, visit: Visit, patch: Any) -> Visit:
         version = number(errors, "version", version, minimum=1, integer=True)
     reason = text(errors, "reason", obj.get("reason"), max_length=2000) or ""
     instruments = obj.get("instruments")
-    if instruments is not None and not isinstance(instruments, dict):
-        errors.add("instruments", "Must be a JSON object.")
+    if instruments is not None:
+        expect_object(errors, "instruments", instruments, INSTRUMENT_KEYS)
     errors.raise_if_any()
 
     document = visit_document(visit)

@@ -98,6 +98,8 @@ def test_the_merge_patch_media_type_is_accepted(coordinator, visit):
         ({"version": 1, "reason": "x", "instruments": {"mmt8": {"deltoid": {"left": 11}}}},
          "instruments.mmt8.deltoid.left", "between 0 and 10"),
         ({"version": 1, "reason": "x", "instruments": []}, "instruments", "object"),
+        ({"version": 1, "reason": "x", "instruments": {"visit_date": "2020-02-09"}},
+         "instruments.visit_date", "Unknown field"),
         ({"version": 1, "reason": "x", "visit_date": "2999-01-01"}, "visit_date", "future"),
         ({"version": 1, "reason": "x", "visit_date": "2020-01-08"}, "visit_date", "already"),
         ({"version": 1, "instruments": {"cmas": 1}}, "reason", "reason"),
