@@ -241,7 +241,8 @@ def _measure_values(
 def _comparison_rows(
     first: Any, records: dict[str, Any], episodes: list[tuple[int, str]]
 ) -> Iterator[list[Any]]:
-    """The six measure rows of one comparison (its three records)."""
+    """The six measure rows of one comparison (its three records), formatted for CSV (`cell`):
+    the cells the six rows share are formatted once."""
     statuses = {record.status for record in records.values()}
     status = "failed" if "failed" in statuses else "pending" if "pending" in statuses else "done"
     done = status == "done"
@@ -260,32 +261,38 @@ def _comparison_rows(
     computed = [r.computed_at for r in records.values() if r.computed_at is not None]
     visit_date, reference_date = first.visit__visit_date, first.reference_visit__visit_date
     common_before = [
-        first.patient__site__code,
-        first.patient__patient_id,
-        first.patient__diagnosis,
-        first.patient__serology_group,
-        first.population,
-        first.visit_id,
-        visit_date,
-        first.reference_visit_id,
-        reference_date,
-        first.reference_kind,
-        (visit_date - reference_date).days,
-        " ".join(str(episode) for episode, _ in episodes),
-        " ".join(drug for _, drug in episodes),
-        first.visit__glucocorticoid_mg_per_day,
+        cell(value)
+        for value in (
+            first.patient__site__code,
+            first.patient__patient_id,
+            first.patient__diagnosis,
+            first.patient__serology_group,
+            first.population,
+            first.visit_id,
+            visit_date,
+            first.reference_visit_id,
+            reference_date,
+            first.reference_kind,
+            (visit_date - reference_date).days,
+            " ".join(str(episode) for episode, _ in episodes),
+            " ".join(drug for _, drug in episodes),
+            first.visit__glucocorticoid_mg_per_day,
+        )
     ]
     common_after = [
-        None if doi is None or doi.get("met") is None else _flag(doi["met"]),
-        None if tis is None else tis.get("score"),
-        None if tis is None else tis.get("category"),
-        None if tis is None or tis.get("complete") is None else _flag(tis["complete"]),
-        None if current.get("worsened") is None else _flag(current["worsened"]),
-        None if worsening is None else _flag(bool(worsening.get("confirmed"))),
-        status,
-        " ".join(sorted(records)),
-        max(computed) if computed else None,
-        " ".join(sorted({r.computed_by for r in records.values() if r.computed_by})),
+        cell(value)
+        for value in (
+            None if doi is None or doi.get("met") is None else _flag(doi["met"]),
+            None if tis is None else tis.get("score"),
+            None if tis is None else tis.get("category"),
+            None if tis is None or tis.get("complete") is None else _flag(tis["complete"]),
+            None if current.get("worsened") is None else _flag(current["worsened"]),
+            None if worsening is None else _flag(bool(worsening.get("confirmed"))),
+            status,
+            " ".join(sorted(records)),
+            max(computed) if computed else None,
+            " ".join(sorted({r.computed_by for r in records.values() if r.computed_by})),
+        )
     ]
     for measure in _MEASURES:
         instrument, ref_value, visit_value, scale, ref_uln, visit_uln, unit = _measure_values(
@@ -293,8 +300,7 @@ def _comparison_rows(
         )
         doi_measure = ((doi or {}).get("measures") or {}).get(measure) or {}
         tis_measure = ((tis or {}).get("measures") or {}).get(measure) or {}
-        yield [
-            *common_before,
+        cells = (
             measure,
             instrument,
             ref_value,
@@ -308,8 +314,8 @@ def _comparison_rows(
             tis_measure.get("percent_improvement"),
             tis_measure.get("points"),
             (current.get("percent_worsening") or {}).get(measure),
-            *common_after,
-        ]
+        )
+        yield [*common_before, *[cell(value) for value in cells], *common_after]
 
 
 def long_rows(user: Any, *, chunk_size: int = 2000) -> Iterator[list[Any]]:
@@ -356,11 +362,24 @@ class _Line:
         return value
 
 
-def _cell(value: Any) -> Any:
+# A text cell starting with one of these is run as a formula by spreadsheets (OWASP "CSV
+# injection"): such cells get a leading apostrophe. Site, patient and drug names come from users.
+_FORMULA_START = frozenset("=+-@\t\r")
+
+
+def cell(value: Any) -> Any:
+    """A value as CSV writes it: exact decimals, ISO dates, empty for None, no formulas."""
+    kind = type(value)
+    if kind is str:
+        return "'" + value if value and value[0] in _FORMULA_START else value
     if value is None:
         return ""
-    if isinstance(value, float):
+    if kind is int:
+        return value
+    if kind is float:
         return f"{value:.10g}"
+    if kind is bool:
+        return int(value)
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -368,20 +387,19 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _neutralise(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe (OWASP
-    CSV injection): site and drug names come from users."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def csv_lines(header: Iterable[str], rows: Iterable[list[Any]]) -> Iterator[str]:
-    """CSV text, one line at a time (for StreamingHttpResponse)."""
+def csv_lines(
+    header: Iterable[str], rows: Iterable[list[Any]], *, formatted: bool = False
+) -> Iterator[str]:
+    """CSV text, one line at a time (for StreamingHttpResponse). With `formatted`, the rows'
+    cells went through `cell` already."""
     writer = csv.writer(_Line())
     yield writer.writerow(list(header))
-    for row in rows:
-        yield writer.writerow([_cell(_neutralise(value)) for value in row])
+    if formatted:
+        for row in rows:
+            yield writer.writerow(row)
+    else:
+        for row in rows:
+            yield writer.writerow([cell(value) for value in row])
 
 
 def summary_csv(report: OutcomesReport) -> str:
@@ -422,8 +440,8 @@ def filters_description(report: OutcomesReport) -> list[tuple[str, str]]:
 def _xlsx_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
-    if isinstance(value, str):
-        return _neutralise(value)
+    if isinstance(value, str) and value and value[0] in _FORMULA_START:
+        return "'" + value  # openpyxl would store "=…" as a formula
     return value
 
 

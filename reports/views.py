@@ -211,7 +211,9 @@ def long_csv(request: HttpRequest) -> HttpResponse:
     require_report(request.user)
     # Counts only in the log: who exported, not what.
     log.info("long export by user %s", request.user.pk)
-    lines = builders.csv_lines([c.name for c in LONG_COLUMNS], builders.long_rows(request.user))
+    lines = builders.csv_lines(
+        [c.name for c in LONG_COLUMNS], builders.long_rows(request.user), formatted=True
+    )
     return _csv_response(lines, f"long-export-{_stamp()}.csv")
 
 
