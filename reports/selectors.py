@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.db import DatabaseError, connection
 from django.db.models import (
     Case,
     Count,
@@ -380,6 +381,36 @@ def _number(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+# Whether to compile the outcome query just in time on PostgreSQL (see `_stream`).
+JIT = False
+
+
+def _stream(query: QuerySet, chunk_size: int) -> Iterator[Any]:
+    """`query.iterator()`, with PostgreSQL's just-in-time compilation off while it runs.
+
+    PostgreSQL compiles the expressions of a query whose estimated cost is high. The outcome
+    query has some two hundred expressions; compiling them takes seconds, more than they take
+    to evaluate over a 100,000-patient registry (benchmarks/reports.py), and a small registry
+    would pay those seconds on every page view. The setting is this connection's, for this
+    query only.
+    """
+    if connection.vendor != "postgresql" or JIT:
+        yield from query.iterator(chunk_size=chunk_size)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    try:
+        yield from query.iterator(chunk_size=chunk_size)
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET jit")
+        except DatabaseError:
+            # The transaction failed already and its error is on its way up; the setting is
+            # undone with its rollback.
+            pass
+
+
 def outcome_rows(
     episodes: QuerySet[TreatmentEpisode], *, detail: bool = False, chunk_size: int = 5000
 ) -> Iterator[EpisodeOutcome]:
@@ -394,7 +425,7 @@ def outcome_rows(
         .order_by("pk")
         .values_list(*columns, named=True)
     )
-    for row in query.iterator(chunk_size=chunk_size):
+    for row in _stream(query, chunk_size):
         yield EpisodeOutcome(
             id=row.pk,
             patient_id=row.patient_id,

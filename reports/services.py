@@ -9,6 +9,7 @@ and a job whose worker died is built again from scratch when its message is deli
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -24,6 +25,8 @@ from reports.outcomes import outcomes_by_treatment
 from reports.selectors import episodes_for_drilldown, outcome_rows, validate_sites
 
 log = logging.getLogger(__name__)
+
+EXPORT_RETENTION = timedelta(days=7)
 
 # The database restarting or a dropped connection: worth another try (the task retries). Anything
 # else fails the job with its message.
@@ -42,11 +45,16 @@ def require_report(user: Any) -> None:
 
 @transaction.atomic
 def export_job_create(*, user: Any, kind: str, filters: ReportFilters) -> ExportJob:
-    """Record the request and queue its build after the commit."""
+    """Record the request and queue its build after the commit.
+
+    The user's exports older than EXPORT_RETENTION go at the same time: a built file is a copy
+    of patient-level data (the episodes sheet), kept only as long as it is likely downloaded.
+    """
     require_report(user)
     if kind not in ExportJob.Kind.values:
         raise InputError([("kind", f"Must be one of: {', '.join(ExportJob.Kind.values)}.")])
     validate_sites(filters)
+    ExportJob.objects.filter(user=user, created_at__lt=timezone.now() - EXPORT_RETENTION).delete()
     job = ExportJob.objects.create(user=user, kind=kind, filters=filters.as_dict())
 
     def enqueue() -> None:

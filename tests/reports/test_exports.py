@@ -174,3 +174,15 @@ def test_export_requests_are_validated(client, cohort, people):
     assert not ExportJob.objects.exists()
     login(client, people["coord_a"])
     assert client.post(reverse("reports:export-new"), {"kind": "pdf"}).status_code == 403
+
+
+def test_a_users_old_exports_are_deleted_when_they_ask_for_a_new_one(client, cohort, people):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    login(client, people["inv_a"])
+    old = create_job(client, "pdf")
+    ExportJob.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=8))
+    other = create_job(client, "pdf")
+    assert list(ExportJob.objects.values_list("pk", flat=True)) == [other.pk]
