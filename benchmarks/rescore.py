@@ -66,7 +66,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--broker-url", default=DEFAULT_BROKER)
     parser.add_argument("--patients", type=int, default=DEFAULT_PATIENTS)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=50, help="patients per task")
+    parser.add_argument("--batch-size", type=int, default=100, help="patients per task")
     parser.add_argument("--reseed", action="store_true", help="drop and seed the database again")
     return parser.parse_args()
 
@@ -132,6 +132,14 @@ class Workers:
                 if process.poll() is not None:
                     raise SystemExit(f"a worker exited:\n{log.read_text()[-3000:]}")
         raise SystemExit("workers did not start in time")
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the worker processes have used so far (Linux /proc)."""
+        total = 0.0
+        for process, _ in self.processes:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def stop(self) -> None:
         for process, _ in self.processes:
@@ -256,7 +264,11 @@ def main() -> None:
         with psycopg_connection(args.database_url) as conn:
             conn.execute("VACUUM ANALYZE scoring_responserecord")
             conn.execute("CHECKPOINT")
+        cpu = workers.cpu_seconds()
+        load = os.getloadavg()[0]
         elapsed = timed_rescore(args.broker_url, args.batch_size)
+        cpu = workers.cpu_seconds() - cpu
+        load = max(load, os.getloadavg()[0])
     finally:
         workers.stop()
     records = ResponseRecord.objects.count()
@@ -274,7 +286,10 @@ def main() -> None:
         f"rescore: {visits:,} visits of {patients:,} patients, {records:,} records, "
         f"{args.workers} workers, {args.batch_size} patients/task"
     )
-    print(f"  workers: {elapsed:.1f} s = {rate:,.0f} visits/s")
+    print(
+        f"  workers: {elapsed:.1f} s = {rate:,.0f} visits/s ({cpu:.0f} s of CPU in the worker "
+        f"processes; machine load average {load:.1f} on {os.cpu_count()} CPUs)"
+    )
     print(
         f"  floor (plain SQL): read {read:.1f} s + COPY {rows:,} rows {write:.1f} s = "
         f"{floor_rate:,.0f} visits/s"

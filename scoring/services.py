@@ -24,12 +24,17 @@ from registry.models import Patient
 from scoring.instruments import (
     WORSENING_ALGORITHM,
     ConfirmedDeterioration,
+    Pairing,
     WorseningResult,
-    is_worsened,
-    score_doi,
-    score_pair,
+    pair_visits,
     to_json,
 )
+
+# The per-algorithm halves of score_pair / score_doi / score_tis / is_worsened, which take a
+# pairing made once (scoring.instruments.results.score_pair does the same).
+from scoring.instruments.doi import doi_from_pairing
+from scoring.instruments.tis import tis_from_pairing
+from scoring.instruments.worsening import worsening_from_pairing
 from scoring.models import ResponseEpisode, ResponseRecord
 from scoring.selectors import (
     DOI,
@@ -85,12 +90,14 @@ def _input_error(patient: PatientInputs, comparison: Comparison, algorithm: str)
 
 
 class _Scorer:
-    """Scores one patient's comparisons, each pair of visits once (the DOI and the TIS share a
-    pairing; a visit's worsening is reused as the next visit's "previous")."""
+    """Scores one patient's comparisons, pairing each two visits once (SCORING.md §1: which
+    strength measure and which enzyme are compared). The DOI, the TIS and the worsening of a
+    comparison share its pairing, and a visit's worsening is reused as the next visit's
+    "previous"."""
 
     def __init__(self, patient: PatientInputs) -> None:
         self.patient = patient
-        self.pairs: dict[tuple[int, int], Any] = {}
+        self.pairings: dict[tuple[int, int], Pairing] = {}
         self.worsening: dict[tuple[int, int], WorseningResult] = {}
 
     def outcome(self, comparison: Comparison, algorithm: str) -> Outcome:
@@ -112,18 +119,25 @@ class _Scorer:
             )
             return _failure(exc)
 
+    def _pairing(self, reference: int, visit: int) -> Pairing:
+        key = (reference, visit)
+        found = self.pairings.get(key)
+        if found is None:
+            by_id = self.patient.by_id
+            found = self.pairings[key] = pair_visits(
+                by_id[reference].measures,  # type: ignore[arg-type]
+                by_id[visit].measures,  # type: ignore[arg-type]
+            )
+        return found
+
     def _response(self, comparison: Comparison, algorithm: str) -> Outcome:
-        by_id = self.patient.by_id
-        reference = by_id[comparison.reference].measures
-        visit = by_id[comparison.visit].measures
-        assert reference is not None and visit is not None
+        # score_doi / score_tis, on the comparison's one pairing.
+        pairing = self._pairing(comparison.reference, comparison.visit)
         if algorithm == DOI:
-            if self.patient.population is None:
-                doi = score_doi(reference, visit)
-            else:
-                doi = self._pair(comparison).doi
+            doi = doi_from_pairing(pairing)
             return Outcome(to_json(doi), {"met": doi.met})
-        tis = self._pair(comparison).tis
+        assert self.patient.population is not None  # _input_error said so otherwise
+        tis = tis_from_pairing(self.patient.population, pairing)
         score = None
         if tis.score is not None:
             score = Decimal(tis.score.numerator) / Decimal(tis.score.denominator)
@@ -132,35 +146,18 @@ class _Scorer:
             {"score": score, "category": tis.category or "", "complete": tis.complete},
         )
 
-    def _pair(self, comparison: Comparison) -> Any:
-        key = (comparison.visit, comparison.reference)
-        pair = self.pairs.get(key)
-        if pair is None:
-            by_id = self.patient.by_id
-            assert self.patient.population is not None
-            pair = score_pair(
-                self.patient.population,
-                by_id[comparison.reference].measures,  # type: ignore[arg-type]
-                by_id[comparison.visit].measures,  # type: ignore[arg-type]
-            )
-            self.pairs = {key: pair}  # the DOI and TIS rows of a comparison are adjacent
-        return pair
-
     def _worsened(self, reference: int, visit: int) -> WorseningResult:
+        # is_worsened, on the pairing.
         key = (reference, visit)
         found = self.worsening.get(key)
         if found is None:
-            by_id = self.patient.by_id
-            found = self.worsening[key] = is_worsened(
-                by_id[reference].measures,  # type: ignore[arg-type]
-                by_id[visit].measures,  # type: ignore[arg-type]
-            )
+            found = self.worsening[key] = worsening_from_pairing(self._pairing(reference, visit))
         return found
 
     def _worsening(self, comparison: Comparison) -> Outcome:
         # SCORING.md §4: confirmed when worsening (against the reference) holds at this visit and
         # at the previous one — as scoring.instruments.confirmed_deterioration, with each visit's
-        # worsening computed once and reused as the next visit's "previous".
+        # worsening computed once.
         current = self._worsened(comparison.reference, comparison.visit)
         previous = None
         if comparison.previous is not None:

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 # Patients per task: large enough that a task's fixed cost (a transaction, seven queries) is
 # spread over a few hundred visits, small enough to hold patient locks for well under a second.
-BATCH_SIZE = 50
+BATCH_SIZE = 100
 # The periodic sweep leaves alone what was asked for less than this long ago: its task is most
 # likely still in the queue.
 SWEEP_GRACE = timedelta(minutes=2)
