@@ -8,6 +8,8 @@ once when Content-Length announces more — and answer malformed JSON with 400, 
 
 import hashlib
 import json
+import re
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +17,8 @@ from django.conf import settings
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer
+
+from registry.errors import InputError
 
 CHUNK = 64 * 1024
 
@@ -79,8 +83,9 @@ class JSONDocumentParser(BaseParser):
             # NaN and Infinity parse (as non-finite numbers) so that the field holding them is
             # named in the error, rather than the whole body being refused.
             if self.parse_float is float:  # the C scanner's own float parsing: much faster
-                return json.loads(raw)
-            return json.loads(raw, parse_float=self.parse_float)
+                document = json.loads(raw)
+            else:
+                document = json.loads(raw, parse_float=self.parse_float)
         except UnicodeDecodeError:
             raise ParseError("The body is not valid UTF-8.") from None
         except json.JSONDecodeError as exc:
@@ -89,6 +94,17 @@ class JSONDocumentParser(BaseParser):
             ) from None
         except RecursionError:
             raise ParseError("The JSON is nested too deeply.") from None
+        # Escapes JSON allows but text columns cannot hold (PostgreSQL refuses NUL; a lone
+        # surrogate is not UTF-8 at all): only looked for when the body has such an escape.
+        if SUSPICIOUS_ESCAPE.search(raw):
+            try:
+                bad = list(_bad_strings(document, ""))
+            except RecursionError:
+                raise ParseError("The JSON is nested too deeply.") from None
+            if bad:
+                raise InputError([(path, "Must be text without NUL characters or unpaired "
+                                         "surrogates.") for path in bad])  # fmt: skip
+        return document
 
 
 class MergePatchParser(JSONDocumentParser):
@@ -101,6 +117,36 @@ class DecimalJSONParser(JSONDocumentParser):
     """For the calculator: every number exactly as typed (7.3 is 73/10), as SCORING.md requires."""
 
     parse_float = Decimal
+
+
+SUSPICIOUS_ESCAPE = re.compile(rb"\\u(0000|[dD][89a-fA-F])")
+
+
+def _bad_string(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _bad_strings(value: Any, path: str) -> Iterator[str]:
+    """JSON paths of the strings (keys too) that a text column cannot store."""
+    if isinstance(value, str):
+        if _bad_string(value):
+            yield path or "$"
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _bad_strings(item, f"{path}[{index}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else key
+            if _bad_string(key):
+                yield where
+            else:
+                yield from _bad_strings(item, where)
 
 
 def _charset(media_type: str | None) -> str:

@@ -108,13 +108,19 @@ def _updated_since(request: Request) -> datetime | None:
         moment = None
     if moment is None:
         raise ValidationError({"updated_since": ["Must be an ISO 8601 date or date-time."]})
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        # In UTC: PostgreSQL takes offsets up to ±15:59 only; ISO 8601 allows more.
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except OverflowError:
+        raise ValidationError({"updated_since": ["Out of range."]}) from None
 
 
 def _site_filter(queryset: QuerySet, request: Request, site_field: str) -> QuerySet:
     code = request.query_params.get("site")
     if code is None:
         return queryset
+    if "\x00" in code:  # PostgreSQL cannot even compare text with a NUL in it
+        raise ValidationError({"site": ["Must be the code of a site."]})
     # A site the caller does not belong to gives an empty list, like any other filter.
     return queryset.filter(**{f"{site_field}__code": code})
 

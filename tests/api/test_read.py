@@ -132,6 +132,14 @@ def test_updated_since_for_incremental_pulls(site, reader):
     assert new.pk
 
 
+def test_updated_since_takes_any_iso_offset(site, reader):
+    store(site, patient_document("MAN-0001"))
+    # Beyond PostgreSQL's ±15:59, found by schemathesis: converted to UTC first.
+    response = reader.get("/api/v1/patients/?updated_since=2000-05-02T02:24:31-19:54")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 1
+
+
 @pytest.mark.parametrize(
     ("url", "field"),
     [
@@ -140,6 +148,8 @@ def test_updated_since_for_incremental_pulls(site, reader):
         ("/api/v1/visits/?patient=abc", "patient"),
         ("/api/v1/visits/?patient=99999999999999999999999", "patient"),
         ("/api/v1/patients/?cursor=not-a-cursor", "cursor"),
+        ("/api/v1/patients/?site=MAN%00", "site"),
+        ("/api/v1/visits/?page_size=0", "page_size"),
     ],
 )
 def test_bad_filters_are_400_naming_the_parameter(site, reader, url, field):

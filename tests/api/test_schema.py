@@ -87,7 +87,22 @@ def flatmap_body(context, body):
 
 
 @pytest.fixture
-def submitter_token(db) -> str:
+def keep_connection():
+    # The WSGI handler closes the database connection after each request when it is inside a
+    # transaction — the test's. Django's test client unhooks this; schemathesis calls the
+    # WSGI application itself, so the test does the same.
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def submitter_token(db, keep_connection) -> str:
     from registry.audit import Actor
     from registry.tokens import api_token_issue
 

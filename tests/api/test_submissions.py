@@ -365,6 +365,22 @@ class TestBadBodies:
         assert response.status_code == 400
         assert "patients[0].visits[0].physician_global" in errors_of(response.json())
 
+    def test_text_a_database_cannot_hold_is_400_with_its_path(self, site, submitter):
+        # Found by schemathesis on PostgreSQL: NUL and unpaired surrogates are valid JSON.
+        body = json.dumps({"site": "MAN", "patients": [patient_document("MAN-0001")]})
+        for bad in ("MAN\\u0000", "MAN\\ud800"):
+            response = submitter.post(URL, body.replace("MAN-0001", bad),
+                                      content_type="application/json")  # fmt: skip
+            assert response.status_code == 400, bad
+            assert errors_of(response.json()) == {
+                "patients[0].patient_id": "Must be text without NUL characters or unpaired "
+                "surrogates."
+            }
+        response = submitter.post(URL, body.replace("MAN-0001", "MAN-\\ud83d\\ude00"),
+                                  content_type="application/json")  # fmt: skip
+        assert response.status_code == 200  # a surrogate pair is a character (😀)
+        assert Patient.objects.get().patient_id == "MAN-\U0001f600"
+
     def test_a_body_over_the_limit_is_413_and_nothing_is_stored(self, site, submitter, settings):
         settings.API_MAX_BODY_BYTES = 2000
         document = {"site": "MAN", "patients": [patient_document("MAN-0001", visits=3)]}
