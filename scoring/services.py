@@ -222,7 +222,10 @@ def score_patients(
     repeated or duplicated task cheap and harmless. Patients that no longer exist are skipped.
     """
     inputs = load_inputs(patient_ids, lock=True)
-    stored = stored_rows(inputs)
+    # A forced run rewrites every record. On PostgreSQL it need not read the stored ones first:
+    # the upsert replaces them, and those left over are deleted against the keys it staged.
+    blind = force and connection.vendor == "postgresql"
+    stored = {} if blind else stored_rows(inputs)
     now = timezone.now()
     rows: list[dict[str, Any]] = []
     episodes_of: dict[tuple[int, int, str], tuple[int, ...]] = {}
@@ -254,18 +257,26 @@ def score_patients(
                 episodes_of[row.key] = row.comparison.episodes
         obsolete += [old.id for key, old in have.items() if key not in wanted]
 
+    deleted = len(obsolete)
     if obsolete:
         ResponseEpisode.objects.filter(record_id__in=obsolete).delete()
         ResponseRecord.objects.filter(pk__in=obsolete).delete()
     if confirm:
         ResponseRecord.objects.filter(pk__in=confirm).update(status=ResponseRecord.Status.DONE)
-    if rows:
+    if blind:
+        written, deleted = _upsert_postgresql(rows, replace_patients=list(inputs))
+        _write_episode_links(list(inputs), written, episodes_of)
+    elif rows:
         upsert = _upsert_postgresql if connection.vendor == "postgresql" else _upsert_orm
-        _write_episode_links(upsert(rows), episodes_of)
-    return ScoringSummary(len(inputs), len(rows), unchanged, len(obsolete), failed)
+        written, _ = upsert(rows)
+        _write_episode_links(list(inputs), written, episodes_of)
+    return ScoringSummary(len(inputs), len(rows), unchanged, deleted, failed)
 
 
-def _upsert_orm(rows: list[dict[str, Any]]) -> dict[tuple[int, int, str], int]:
+Written = dict[tuple[int, int, str], int]  # (visit, reference, algorithm) -> record id
+
+
+def _upsert_orm(rows: list[dict[str, Any]]) -> tuple[Written, int]:
     records = ResponseRecord.objects.bulk_create(
         [ResponseRecord(**{**row, "inputs": json.loads(row["inputs"])}) for row in rows],
         batch_size=500,
@@ -273,16 +284,20 @@ def _upsert_orm(rows: list[dict[str, Any]]) -> dict[tuple[int, int, str], int]:
         unique_fields=["visit", "reference_visit", "algorithm"],
         update_fields=[name.removesuffix("_id") for name in _COLUMNS if name not in _KEY_COLUMNS],
     )
-    return {(r.visit_id, r.reference_visit_id, r.algorithm): r.pk for r in records}
+    return {(r.visit_id, r.reference_visit_id, r.algorithm): r.pk for r in records}, 0
 
 
-def _upsert_postgresql(rows: list[dict[str, Any]]) -> dict[tuple[int, int, str], int]:
+def _upsert_postgresql(
+    rows: list[dict[str, Any]], *, replace_patients: list[int] | None = None
+) -> tuple[Written, int]:
     """The same upsert as _upsert_orm, through COPY into a session-local staging table.
 
     Django's bulk_create sends this many JSON documents as literal arrays that the driver has to
     escape one character class at a time; COPY streams them as they are. It is the difference
     between the workers keeping up with the database's own write rate and falling far behind
-    (benchmarks/rescore.py).
+    (benchmarks/rescore.py). With `replace_patients`, the rows are all those patients' records
+    should be: any other record of theirs is deleted. Returns the records written and how many
+    were deleted.
     """
     columns = ", ".join(_COLUMNS)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS if c not in _KEY_COLUMNS)
@@ -308,29 +323,45 @@ def _upsert_postgresql(rows: list[dict[str, Any]]) -> dict[tuple[int, int, str],
             f"RETURNING id, {', '.join(_KEY_COLUMNS)}"
         )
         written = {(visit, reference, algorithm): pk for pk, visit, reference, algorithm in cursor}
+        deleted = 0
+        if replace_patients is not None:
+            leftover = (
+                f"SELECT r.id FROM {table} r WHERE r.patient_id = ANY(%s) AND NOT EXISTS ("
+                "SELECT 1 FROM scoring_upsert u WHERE u.visit_id = r.visit_id "
+                "AND u.reference_visit_id = r.reference_visit_id AND u.algorithm = r.algorithm)"
+            )
+            links = ResponseEpisode._meta.db_table
+            cursor.execute(
+                f"DELETE FROM {links} WHERE record_id IN ({leftover})", [replace_patients]
+            )
+            cursor.execute(f"DELETE FROM {table} WHERE id IN ({leftover})", [replace_patients])
+            deleted = cursor.rowcount
         # Emptied now rather than at commit: a second upsert in the same transaction (a caller
         # scoring two batches in one atomic block) must not insert these rows again.
         cursor.execute("TRUNCATE scoring_upsert")
-    return written
+    return written, deleted
 
 
 def _write_episode_links(
-    written: dict[tuple[int, int, str], int],
+    patient_ids: list[int],
+    written: Written,
     episodes_of: dict[tuple[int, int, str], tuple[int, ...]],
 ) -> None:
     """Link the written records to their episodes; only `episodes_of`'s records (new ones, and
     those whose fingerprint, which covers the episodes, changed) can need a change."""
     if not episodes_of:
         return
-    ids = [written[key] for key in episodes_of]
+    ids = {written[key] for key in episodes_of}
     wanted = {
         (written[key], episode) for key, episodes in episodes_of.items() for episode in episodes
     }
+    # By patient: a handful of links each, where the records can be thousands.
     existing = {
         (record_id, episode_id): pk
         for pk, record_id, episode_id in ResponseEpisode.objects.filter(
-            record_id__in=ids
+            record__patient_id__in=patient_ids
         ).values_list("pk", "record_id", "episode_id")
+        if record_id in ids
     }
     gone = [pk for key, pk in existing.items() if key not in wanted]
     if gone:

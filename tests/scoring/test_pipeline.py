@@ -382,3 +382,32 @@ def test_inputs_text_and_worsening_are_what_the_instruments_give(patient, save_v
             stored = records(visit=comparison.visit, algorithm=row.algorithm).get()
             assert stored.result == to_json(expected)
     assert records(algorithm="proderm-worsening-2022", confirmed=True).count() == 1
+
+
+def test_forced_rescore_deletes_what_no_longer_applies_and_keeps_links(
+    patient, save_visit, editor, on_commit
+):
+    first = save_visit(patient, visit_doc("2020-01-08"))
+    second = save_visit(patient, visit_doc("2020-02-08"))
+    third = save_visit(patient, visit_doc("2020-04-08", **IMPROVED))
+    values = {"drug": "methotrexate", "route": "oral", "start_date": date(2020, 1, 10)}
+    with on_commit():
+        episode, _ = treatment_upsert(actor=editor, patient=patient, values=values)
+    assert ResponseEpisode.objects.filter(episode=episode).count() == 6
+    # Changed around the pipeline: the second visit becomes the baseline. The first stays the
+    # episode's baseline, so its comparisons stay, as treatment ones, with their links.
+    Visit.objects.filter(pk=second.pk).update(kind="baseline")
+    summary = score_patients(patient_ids=[patient.pk], force=True)
+    assert (summary.written, summary.deleted) == (9, 0)
+    assert set(records().values_list("visit", "reference_visit", "reference_kind")) == {
+        (second.pk, first.pk, "treatment"), (third.pk, first.pk, "treatment"),
+        (third.pk, second.pk, "baseline")}  # fmt: skip
+    assert ResponseEpisode.objects.filter(episode=episode).count() == 6
+    assert set(records(episodes=episode).values_list("reference_visit", flat=True)) == {first.pk}
+    # Without the episode nothing is compared with the first visit any more.
+    ResponseEpisode.objects.filter(episode=episode).delete()
+    episode.delete()
+    summary = score_patients(patient_ids=[patient.pk], force=True)
+    assert (summary.written, summary.deleted) == (3, 6)
+    assert set(records().values_list("visit", "reference_visit")) == {(third.pk, second.pk)}
+    assert selectors.scoring_counts()["scored"] == 3
