@@ -117,7 +117,7 @@ def submitter_token(db, keep_connection) -> str:
 
 @pytest.mark.slow
 @schema.parametrize()
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_errors_and_answers_conform_to_the_schema(case, submitter_token):
     case.call_and_validate(
         headers={"Authorization": f"Token {submitter_token}"},
