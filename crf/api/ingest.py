@@ -68,16 +68,16 @@ class PatientRows:
     treatments: list[TreatmentEpisode]
     visits: list[VisitRows] = field(default_factory=list)
 
-    def result(self, status: str, visit_statuses: Sequence[str] | None = None) -> dict[str, Any]:
-        statuses = visit_statuses or [status] * len(self.visits)
+    def result(self, status: str) -> dict[str, Any]:
+        """The answer for this patient, in patient_document_save's shape."""
         return {
             "patient_id": self.patient.patient_id,
             "status": status,
             "id": self.patient.pk,
             "visits": [
-                {"visit_date": rows.visit.visit_date.isoformat(), "status": state,
+                {"visit_date": rows.visit.visit_date.isoformat(), "status": status,
                  "id": rows.visit.pk}
-                for rows, state in zip(self.visits, statuses, strict=True)
+                for rows in self.visits
             ],
         }  # fmt: skip
 
@@ -145,7 +145,7 @@ def read_patient_rows(site: Site, index: int, data: Any) -> PatientRows | None:
             for enzyme, lab in parsed["labs"].items()
         ]
         rows.visits.append(VisitRows(visit, mmt, haq, labs, (parsed.get("reason") or "").strip()))
-    if baselines > 1:
+    if errors or baselines > 1:  # `errors`: a nested list that is not a list
         return None
     try:
         # The models' own rules (those that need no query); field ranges are the readers' and

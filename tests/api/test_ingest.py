@@ -217,12 +217,13 @@ def test_anything_unusual_goes_to_the_service():
     two_baselines["visits"][1]["kind"] = "baseline"
     repeated_antibody = patient_document("Q")
     repeated_antibody["autoantibodies"] *= 2
+    not_a_list = patient_document("L", treatments={"drug": "ivig"})
     documents = [twice, bad, repeated_visit, two_baselines, repeated_antibody, "junk",
-                 copy.deepcopy(twice), patient_document("OK")]  # fmt: skip
+                 copy.deepcopy(twice), not_a_list, patient_document("OK")]  # fmt: skip
     new, unchanged, rest = sort_patients(site, documents)
     assert [rows.patient.patient_id for rows in new] == ["OK"]
     assert unchanged == []
-    assert rest == [0, 1, 2, 3, 4, 5, 6]
+    assert rest == [0, 1, 2, 3, 4, 5, 6, 7]
 
 
 @pytest.mark.django_db

@@ -149,6 +149,8 @@ def test_one_bad_patient_is_reported_and_the_others_are_stored(site, submitter):
         (lambda p: p["treatments"][0].update(drug="aspirin"), "treatments[0].drug",
          "Must be one of"),
         (lambda p: p["autoantibodies"][0].pop("result"), "autoantibodies[0].result", "required"),
+        (lambda p: p.update(treatments={"drug": "ivig"}), "treatments", "list"),
+        (lambda p: p.update(visits="2020-01-08"), "visits", "list"),
     ],
 )  # fmt: skip
 def test_invalid_fields_are_named_by_json_path_and_nothing_is_stored(
