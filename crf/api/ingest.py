@@ -344,7 +344,7 @@ def _attach(rows: PatientRows) -> None:
 
 
 def stored_patients(site: Site, patient_ids: Iterable[str]) -> dict[str, Patient]:
-    """The stored patients with these site ids, everything nested prefetched (six queries)."""
+    """The stored patients with these site ids, everything nested prefetched (five queries)."""
     return {
         patient.patient_id: patient
         for patient in Patient.objects.filter(

@@ -1,10 +1,11 @@
 """The bulk submission of DESIGN.md "Submission document": one service, used by the API view.
 
-Each patient with everything nested in it is one unit, stored by crf.services.
-patient_document_save (all or nothing); a patient with errors is reported and skipped, the others
-are stored. A dry run does the same inside a transaction that is rolled back after the scores
-that would be computed have been previewed, so it stores nothing and reports exactly what a real
-run would.
+Each patient with everything nested in it is one unit, stored all or nothing by crf.services.
+patient_document_save — or, for the new and the unchanged patients that make up most of a bulk
+submission, by the equivalent fast paths of crf/api/ingest.py. A patient with errors is reported
+and skipped, the others are stored. A dry run does the same inside a transaction that is rolled
+back after the scores that would be computed have been previewed, so it stores nothing and
+reports exactly what a real run would.
 """
 
 from collections import Counter
