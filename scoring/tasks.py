@@ -10,6 +10,7 @@ way — a broker down at save time, a message dropped — is found by the period
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
@@ -19,6 +20,7 @@ from typing import Any
 
 from celery import shared_task
 from celery.result import AsyncResult
+from celery.signals import worker_process_init, worker_ready
 from django.db import DatabaseError, InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
@@ -43,6 +45,22 @@ _RETRY = {
     "retry_jitter": True,
     "max_retries": 8,
 }
+
+
+@worker_ready.connect
+@worker_process_init.connect
+def _freeze_startup_objects(**kwargs: Any) -> None:
+    """Move everything a worker process has loaded at start-up (Django, the apps, Celery: some
+    tens of thousands of long-lived objects) out of the cyclic garbage collector's reach.
+
+    Scoring allocates many short-lived objects (fractions, result dicts), so full collections
+    are frequent, and each one would rescan all of these for nothing: about a tenth of a scoring
+    worker's CPU time. Frozen objects are never collected, which is right for objects that live
+    as long as the process anyway. `worker_ready` covers a solo or threaded worker,
+    `worker_process_init` each child of a prefork one.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _computed_by(request: Any) -> str:
