@@ -258,5 +258,9 @@ def test_patient_page_updates_without_reload_when_the_worker_finishes(
     assert page.evaluate("window.__not_reloaded") is True
     assert "57.5" in page.locator("#visits").inner_text()
     assert page.get_by_text("computing…").count() == 0
-    assert page.locator("#live-status").inner_text() == "Scores updated."
+    # The announcement is written 50 ms after the swap (so screen readers notice the change).
+    page.wait_for_function(
+        "document.getElementById('live-status').textContent === 'Scores updated.'",
+        timeout=5_000,
+    )
     shot(page, "15-patient-page-updated")
