@@ -7,11 +7,13 @@ On PostgreSQL and a Redis broker, in a database of its own (created, migrated an
 2. scores the cohort once if it has no records yet (`rescore --all`, timed but not the headline),
 3. times `rescore --all` — every record recomputed and rewritten — from the first task queued to
    the last one acknowledged: the headline visits/s;
-4. measures the input/output floor in the same run: reading the same inputs (patients, visits,
-   MMT-8, HAQ, labs, treatment episodes) and bulk-writing the same number of result rows, the very
-   rows the workers wrote, with COPY into a table like the records' (its indexes and checks,
-   without foreign keys) — plain SQL from one client, no Python scoring at all;
-5. prints both and their ratio (goal: at least 30 % of the floor).
+4. measures the input/output floor in the same run, before and after the workers' pass (the
+   faster is kept): reading the same inputs (patients, visits, MMT-8, HAQ, labs, treatment
+   episodes) and bulk-writing the same number of result rows, the very rows the workers wrote —
+   rewritten in place (COPY into a staging table, one INSERT … ON CONFLICT DO UPDATE: what a
+   re-score must write) and, stricter, appended to an empty table like the records' with COPY —
+   plain SQL from one client, no Python scoring at all;
+5. prints both and the ratios (goal: at least 30 % of the floor).
 
 Run: ``.venv/bin/python benchmarks/rescore.py`` (``--help`` for the database, broker, size).
 """
@@ -181,37 +183,78 @@ def timed_rescore(broker_url: str, batch_size: int) -> float:
     return time.perf_counter() - started
 
 
-def floor(url: str) -> tuple[float, float, int]:
-    """Read the inputs, then COPY the records the workers wrote into a table like theirs."""
-    import psycopg
+class Floor:
+    """The input/output floor, in plain SQL from one client: read the same inputs, and write the
+    same result rows (the very rows the workers wrote, taken beforehand) in two ways —
 
-    with psycopg.connect(url) as conn, conn.cursor() as cur:
-        buffer = io.BytesIO()
-        with cur.copy(f"COPY (SELECT {RECORD_COLUMNS} FROM scoring_responserecord) TO STDOUT") as c:
-            for block in c:
-                buffer.write(block)
-        data = buffer.getvalue()
-        cur.execute("DROP TABLE IF EXISTS bench_floor")
-        cur.execute("CREATE TABLE bench_floor (LIKE scoring_responserecord INCLUDING ALL)")
-        conn.commit()
-        cur.execute("CHECKPOINT")
+    - rewritten in place: COPY into a staging table, then one INSERT … ON CONFLICT DO UPDATE into
+      the records' table, which is what a re-score has to do to its rows;
+    - appended: COPY into an empty table like the records' (same indexes and checks, no foreign
+      keys), the least any write of that many rows can cost.
+    """
 
-        started = time.perf_counter()
-        for sql in FLOOR_READS:
-            cur.execute(sql)
-            cur.fetchall()
-        read = time.perf_counter() - started
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.read = self.rewrite = self.append = float("inf")
+        self.rows = 0
 
-        started = time.perf_counter()
-        with cur.copy(f"COPY bench_floor ({RECORD_COLUMNS}) FROM STDIN") as copy:
+    def measure(self) -> None:
+        """One measurement; the fastest of several is kept, so a busy moment cannot flatter the
+        ratio."""
+        import psycopg
+
+        columns = RECORD_COLUMNS.replace("id, ", "", 1)
+        updates = ", ".join(
+            f"{c} = EXCLUDED.{c}"
+            for c in columns.split(", ")
+            if c not in ("visit_id", "reference_visit_id", "algorithm")
+        )
+        with psycopg.connect(self.url) as conn, conn.cursor() as cur:
+            buffer = io.BytesIO()
+            with cur.copy(f"COPY (SELECT {columns} FROM scoring_responserecord) TO STDOUT") as c:
+                for block in c:
+                    buffer.write(block)
+            data = buffer.getvalue()
+            self.rows = cur.execute("SELECT count(*) FROM scoring_responserecord").fetchone()[0]
+            cur.execute("DROP TABLE IF EXISTS bench_floor")
+            cur.execute("CREATE TABLE bench_floor (LIKE scoring_responserecord INCLUDING ALL)")
+            conn.commit()
+            cur.execute("CHECKPOINT")
+
+            started = time.perf_counter()
+            for sql in FLOOR_READS:
+                cur.execute(sql)
+                cur.fetchall()
+            self.read = min(self.read, time.perf_counter() - started)
+
+            started = time.perf_counter()
+            cur.execute(
+                "CREATE TEMPORARY TABLE bench_staging ON COMMIT DROP AS "
+                f"SELECT {columns} FROM scoring_responserecord WITH NO DATA"
+            )
+            self._copy(cur, "bench_staging", columns, data)
+            cur.execute(
+                f"INSERT INTO scoring_responserecord ({columns}) SELECT {columns} "
+                "FROM bench_staging ON CONFLICT (visit_id, reference_visit_id, algorithm) "
+                f"DO UPDATE SET {updates}"
+            )
+            conn.commit()
+            self.rewrite = min(self.rewrite, time.perf_counter() - started)
+
+            started = time.perf_counter()
+            self._copy(cur, "bench_floor", columns, data)
+            conn.commit()
+            self.append = min(self.append, time.perf_counter() - started)
+            cur.execute("DROP TABLE bench_floor")
+            conn.commit()
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute("VACUUM scoring_responserecord")
+
+    @staticmethod
+    def _copy(cur: Any, table: str, columns: str, data: bytes) -> None:
+        with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for start in range(0, len(data), 1 << 20):
                 copy.write(data[start : start + (1 << 20)])
-        conn.commit()
-        write = time.perf_counter() - started
-        rows = cur.execute("SELECT count(*) FROM bench_floor").fetchone()[0]
-        cur.execute("DROP TABLE bench_floor")
-        conn.commit()
-    return read, write, rows
 
 
 def main() -> None:
@@ -261,6 +304,8 @@ def main() -> None:
             first = timed_rescore(args.broker_url, args.batch_size)
             print(f"first scoring: {visits:,} visits in {first:.1f} s = {visits / first:,.0f}/s")
         connection.close()
+        floor = Floor(args.database_url)
+        floor.measure()
         with psycopg_connection(args.database_url) as conn:
             conn.execute("VACUUM ANALYZE scoring_responserecord")
             conn.execute("CHECKPOINT")
@@ -277,24 +322,28 @@ def main() -> None:
     status_seconds = time.perf_counter() - started
     if counts["scored"] != visits:
         raise SystemExit(f"not every visit is scored: {counts}")
-    read, write, rows = floor(args.database_url)
-    assert rows == records
+    floor.measure()
+    assert floor.rows == records
 
     rate = visits / elapsed
-    floor_rate = visits / (read + write)
     print(
         f"rescore: {visits:,} visits of {patients:,} patients, {records:,} records, "
         f"{args.workers} workers, {args.batch_size} patients/task"
     )
     print(
-        f"  workers: {elapsed:.1f} s = {rate:,.0f} visits/s ({cpu:.0f} s of CPU in the worker "
+        f"  workers: {elapsed:.1f} s = {rate:,.0f} visits/s (CPU: {cpu:.0f} s in the worker "
         f"processes; machine load average {load:.1f} on {os.cpu_count()} CPUs)"
     )
-    print(
-        f"  floor (plain SQL): read {read:.1f} s + COPY {rows:,} rows {write:.1f} s = "
-        f"{floor_rate:,.0f} visits/s"
-    )
-    print(f"  ratio: {rate / floor_rate:.0%} of the floor (goal {GOAL:.0%})")
+    print(f"  floor in plain SQL, best of two: read the inputs {floor.read:.1f} s, then")
+    for label, write in (
+        ("rewrite the records in place", floor.rewrite),
+        ("append them to an empty table", floor.append),
+    ):
+        floor_rate = visits / (floor.read + write)
+        print(
+            f"    {label} {write:.1f} s = {floor_rate:,.0f} visits/s: the workers reach "
+            f"{rate / floor_rate:.0%} of it (goal {GOAL:.0%})"
+        )
     print(f"  scoring_status over every visit (the sweep's scan): {status_seconds:.1f} s")
 
 
