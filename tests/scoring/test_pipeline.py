@@ -411,3 +411,37 @@ def test_forced_rescore_deletes_what_no_longer_applies_and_keeps_links(
     assert (summary.written, summary.deleted) == (3, 6)
     assert set(records().values_list("visit", "reference_visit")) == {(third.pk, second.pk)}
     assert selectors.scoring_counts()["scored"] == 3
+
+
+def test_task_retries_transient_database_errors_only(patient, save_visit, monkeypatch):
+    from django.db import OperationalError
+
+    from scoring import services
+
+    save_visit(patient, visit_doc("2020-01-08", "baseline"))
+    save_visit(patient, visit_doc("2020-04-08"))
+    real = services.score_patients
+    calls = []
+
+    def flaky(**kwargs):
+        calls.append(kwargs["patient_ids"])
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(**kwargs)
+
+    assert tasks.score_patients.acks_late and tasks.sweep_stale.acks_late
+    monkeypatch.setattr(services, "score_patients", flaky)
+    monkeypatch.setattr(tasks.score_patients, "retry_backoff", False)
+    result = tasks.score_patients.apply(args=[[patient.pk]], kwargs={"force": True})
+    assert result.successful()
+    assert calls == [[patient.pk], [patient.pk]]
+
+    def broken(**kwargs):
+        calls.append(kwargs["patient_ids"])
+        raise ValueError("a bug, not a transient fault")
+
+    calls.clear()
+    monkeypatch.setattr(services, "score_patients", broken)
+    result = tasks.score_patients.apply(args=[[patient.pk]])
+    assert result.failed()
+    assert calls == [[patient.pk]]  # not retried
