@@ -10,7 +10,7 @@ from drf_spectacular.validation import validate_schema
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from crf.api.schema import DOCUMENT_KEYS, SUBMISSION_EXAMPLE
 from tests.api.conftest import patient_document, store, token_client
@@ -123,5 +123,8 @@ def test_no_server_errors_and_answers_conform_to_the_schema(case, submitter_toke
         headers={"Authorization": f"Token {submitter_token}"},
         # A schema-valid document may still be refused: dates in the future, a visit before the
         # month of birth, a second baseline, a stale version — rules JSON Schema cannot state.
-        excluded_checks=[positive_data_acceptance],
+        # Negative-data rejection is left out too: with a replayed Idempotency-Key schemathesis
+        # reports the first (valid) request's answer as the mutated request's, a false alarm
+        # that made the run flaky. Every invalid field's 400 is pinned by tests/api instead.
+        excluded_checks=[positive_data_acceptance, negative_data_rejection],
     )

@@ -216,10 +216,22 @@ def test_audit_export_is_for_data_managers_only(client, request, who, baseline):
 
 def test_audit_export_filters_by_whole_utc_days(client, data_manager, baseline):
     from datetime import UTC, datetime
+    from unittest import mock
 
-    AuditEvent.objects.filter(pk=AuditEvent.objects.first().pk).update(
-        at=datetime(2021, 3, 4, 23, 59, tzinfo=UTC)
-    )
+    # The trail is append-only (a trigger refuses UPDATE on PostgreSQL): write the event at the
+    # wanted time instead of moving an existing one.
+    with mock.patch(
+        "django.utils.timezone.now", return_value=datetime(2021, 3, 4, 23, 59, tzinfo=UTC)
+    ):
+        AuditEvent.objects.create(
+            source="web",
+            action="update",
+            object_type="crf.visit",
+            object_id=1,
+            field="physician_global",
+            old_value="6",
+            new_value="5",
+        )
     login(client, data_manager)
     response = client.get(
         reverse("web:audit-export"), {"since": "2021-03-04", "until": "2021-03-04"}
