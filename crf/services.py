@@ -193,8 +193,6 @@ def visit_save(
                 f"you edited version {expected_version}). Reload it and apply your change again.",
                 current_version=visit.version,
             )
-        if visit.status == Visit.Status.LOCKED:
-            raise LockedError("The visit is locked (signed); unlock it before editing.")
     _check_baseline(patient, visit, values, path)
     ids = {"site_id": patient.site_id, "patient_id": patient.pk}
 
@@ -219,6 +217,10 @@ def visit_save(
                 events += _write_labs(visit, before["labs"], parsed["labs"], actor, ids)
                 if not events and snapshot(visit) == before["visit"]:
                     return visit, "unchanged"
+                if before["visit"]["status"] == Visit.Status.LOCKED:
+                    # Re-sending a signed visit unchanged is fine; changing it is not. Raising
+                    # here rolls back the instrument writes above (inner savepoint).
+                    raise LockedError("The visit is locked (signed); unlock it before editing.")
                 was = before["visit"]["status"]
                 if was in (Visit.Status.SUBMITTED, Visit.Status.VERIFIED) and not actor.reason:
                     # 21 CFR 11.10(e): a change to data already submitted records why. Raising

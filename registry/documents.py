@@ -82,6 +82,10 @@ def text(
     if not isinstance(value, str):
         errors.add(path, "Must be a string.")
         return None
+    if "\x00" in value:
+        # PostgreSQL text cannot hold NUL; refuse it here rather than fail at INSERT.
+        errors.add(path, "Must not contain NUL characters.")
+        return None
     value = value.strip()
     if not value and not allow_empty:
         errors.add(path, "Must not be empty.")

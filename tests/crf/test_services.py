@@ -85,6 +85,7 @@ def test_instrument_left_out_of_the_document_is_removed(command_actor, example_v
         (lambda v: v["mmt8"].update(neck_flexors={"right": 8, "left": 8}), "mmt8.neck_flexors"),
         (lambda v: v.update(cmas=60), "cmas"),
         (lambda v: v["haq"].update(aids=["flying"]), "haq.aids[0]"),
+        (lambda v: v.update(reason="a\x00b"), "reason"),
     ],
 )
 def test_bad_value_is_refused_naming_the_field_and_nothing_is_stored(

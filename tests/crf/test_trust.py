@@ -64,6 +64,11 @@ def test_monitor_verifies_and_investigator_signs_which_locks(site, visit, exampl
         visit_save(
             actor=replace(investigator, reason="x"), patient=visit.patient, data=example_visit
         )
+    # Re-sending the signed visit unchanged is not an edit.
+    example_visit["physician_global"] = 6.0
+    assert visit_save(actor=investigator, patient=visit.patient, data=example_visit)[1] == (
+        "unchanged"
+    )
     with pytest.raises(LockedError):
         visit_delete(actor=replace(investigator, reason="x"), visit=visit)
     assert Visit.objects.get(pk=visit.pk).physician_global == 6
