@@ -82,7 +82,7 @@ def test_deploy_check_is_clean_with_production_settings():
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
