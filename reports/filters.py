@@ -113,19 +113,6 @@ class ReportFilters:
     def query_string(self, **overrides: Any) -> str:
         return urlencode(self.query_pairs(**overrides))
 
-    @property
-    def is_filtered(self) -> bool:
-        return bool(
-            self.sites
-            or self.diagnoses
-            or self.serology
-            or self.drugs
-            or self.drug_classes
-            or self.population
-            or self.start_from
-            or self.start_to
-        )
-
 
 def _values(params: Any, name: str) -> list[str]:
     """Every value of a parameter: repeated (`site=A&site=B`) or comma-separated (`site=A,B`)."""

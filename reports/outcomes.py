@@ -96,10 +96,6 @@ class OutcomeRow:
     pending_records: int
     failed_records: int
 
-    @property
-    def key(self) -> str:
-        return f"{self.stratum}:{self.treatment}" if self.stratum else self.treatment
-
 
 @dataclass
 class _Accumulator:
@@ -185,11 +181,6 @@ class OutcomesReport:
     pending_records: int
     failed_records: int
     generated_at: datetime
-
-    @property
-    def treatments(self) -> list[str]:
-        """The treatments of the rows, in report order, each once."""
-        return list(dict.fromkeys(row.treatment for row in self.rows))
 
 
 def _stratum_of(stratify: str | None, episode: EpisodeOutcome) -> str | None:

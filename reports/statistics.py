@@ -117,15 +117,6 @@ class KaplanMeier:
                 return step.time
         return None
 
-    def survival_at(self, time: float) -> float:
-        """The estimate at `time` (a right-continuous step function, 1 before the first event)."""
-        value = 1.0
-        for step in self.steps:
-            if step.time > time:
-                break
-            value = step.survival
-        return value
-
 
 def kaplan_meier(observations: Iterable[tuple[float, bool]]) -> KaplanMeier:
     """The product-limit estimate from (time, event) pairs; event False means censored then.

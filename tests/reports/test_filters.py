@@ -11,7 +11,7 @@ from reports.filters import ReportFilters, parse_filters
 
 def test_defaults():
     assert parse_filters(QueryDict("")) == ReportFilters()
-    assert ReportFilters().group_by == "drug" and not ReportFilters().is_filtered
+    assert ReportFilters().group_by == "drug"
 
 
 def test_repeated_and_comma_separated_values():
@@ -50,7 +50,6 @@ def test_round_trips_through_the_stored_dict_and_the_query_string():
     )  # fmt: skip
     assert parse_filters(filters.as_dict()) == filters
     assert parse_filters(QueryDict(filters.query_string())) == filters
-    assert filters.is_filtered
 
 
 def test_query_string_overrides():
