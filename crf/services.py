@@ -290,23 +290,28 @@ def _require_role(actor: Actor, visit: Visit, roles: set[str], doing: str) -> No
         raise PermissionDenied(f"Only a {' or '.join(sorted(roles))} may {doing}.")
 
 
-def _visit_transition(actor: Actor, visit: Visit, **changes: Any) -> Visit:
-    before = snapshot(visit)
+def _audited_change(actor: Actor, obj: Any, visit: Visit, **changes: Any) -> Any:
+    """Set fields of a visit or of something on it, save, and audit each field that moved."""
+    before = snapshot(obj)
     for name, value in changes.items():
-        setattr(visit, name, value)
-    visit.version += 1
-    visit.save()
+        setattr(obj, name, value)
+    obj.save()
     audit_write(
         audit_events(
             actor,
-            visit,
+            obj,
             before,
-            snapshot(visit),
+            snapshot(obj),
             site_id=visit.patient.site_id,
             patient_id=visit.patient_id,
         )
     )
-    return visit
+    return obj
+
+
+def _visit_transition(actor: Actor, visit: Visit, **changes: Any) -> Visit:
+    visit.version += 1  # a status change is a new version like any edit
+    return _audited_change(actor, visit, visit, **changes)
 
 
 @transaction.atomic
@@ -379,20 +384,21 @@ def visit_unlock(*, actor: Actor, visit: Visit) -> Visit:
         raise InputError([("reason", "Give a reason for unlocking the visit.")])
     if visit.status != Visit.Status.LOCKED:
         raise InputError([("status", "The visit is not locked.")])
-    ids = {"site_id": visit.patient.site_id, "patient_id": visit.patient_id}
     for signature in Signature.objects.select_for_update().filter(
         visit=visit, voided_at__isnull=True
     ):
-        before = snapshot(signature)
-        signature.voided_at = timezone.now()
-        signature.voided_by = actor.user
-        signature.void_reason = actor.reason
-        signature.save()
-        audit_write(audit_events(actor, signature, before, snapshot(signature), **ids))
+        _audited_change(
+            actor,
+            signature,
+            visit,
+            voided_at=timezone.now(),
+            voided_by=actor.user,
+            void_reason=actor.reason,
+        )
     visit = _visit_transition(
         actor, visit, status=Visit.Status.SUBMITTED, verified_by=None, verified_at=None
     )
-    # Scores of a locked visit were frozen; now the visit is live again, bring them up to date.
+    # The visit is live again: bring its scores up to date.
     request_scoring([visit.patient_id])
     return visit
 
@@ -424,22 +430,7 @@ def query_raise(*, actor: Actor, visit: Visit, field: str, text: str) -> DataQue
 
 
 def _query_transition(actor: Actor, query: DataQuery, **changes: Any) -> DataQuery:
-    before = snapshot(query)
-    for name, value in changes.items():
-        setattr(query, name, value)
-    query.save()
-    visit = query.visit
-    audit_write(
-        audit_events(
-            actor,
-            query,
-            before,
-            snapshot(query),
-            site_id=visit.patient.site_id,
-            patient_id=visit.patient_id,
-        )
-    )
-    return query
+    return _audited_change(actor, query, query.visit, **changes)
 
 
 @transaction.atomic
