@@ -3,7 +3,7 @@ whatever the number of patients or visits (tests count them)."""
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -263,32 +263,3 @@ def _json(text: str | None) -> dict | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
-
-
-def audit_export(*, site_id: int | None, since: date | None, until: date | None):
-    """Audit events for the CSV export, oldest first, read in chunks (index registry_audit_site
-    when filtered by site)."""
-    events = AuditEvent.objects.all()
-    if site_id is not None:
-        events = events.filter(site_id=site_id)
-    # Whole UTC days as a range on the column itself, so that the (site_id, at) index applies.
-    if since is not None:
-        events = events.filter(at__gte=datetime.combine(since, time.min, tzinfo=UTC))
-    if until is not None:
-        end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC)
-        events = events.filter(at__lt=end)
-    return events.order_by("at", "id").values_list(
-        "id",
-        "at",
-        "actor__username",
-        "source",
-        "action",
-        "site_id",
-        "patient_id",
-        "object_type",
-        "object_id",
-        "field",
-        "old_value",
-        "new_value",
-        "reason",
-    )
