@@ -32,7 +32,7 @@ from registry.services import (
     patient_upsert,
     treatment_upsert,
 )
-from registry.signals import request_scoring, visit_deleting
+from registry.signals import request_scoring, visit_deleting, visit_locking
 
 
 def validation_to_input_error(exc: ValidationError, path: str = "") -> InputError:
@@ -353,6 +353,9 @@ def visit_sign(*, actor: Actor, visit: Visit, password: str, meaning: str) -> Si
     if errors:
         raise InputError(errors)
     now = timezone.now()
+    # The scores signed are those of the data signed: computed now, before the lock freezes
+    # them, rather than whenever a queued task would have run.
+    visit_locking.send(sender=Visit, visit_id=visit.pk, patient_id=visit.patient_id)
     _visit_transition(actor, visit, status=Visit.Status.LOCKED)
     signature = Signature.objects.create(
         visit=visit,

@@ -24,7 +24,8 @@ class Actor:
         return getattr(self.user, "pk", None)
 
 
-def _text(value: Any) -> str | None:
+def value_text(value: Any) -> str | None:
+    """A value as the audit trail stores it."""
     if value is None:
         return None
     if isinstance(value, Decimal):
@@ -43,7 +44,7 @@ _SKIP = {"id", "created_at", "updated_at", "version"}
 def snapshot(instance: models.Model) -> dict[str, str | None]:
     """The audited field values of a model instance, as text."""
     return {
-        field.attname: _text(getattr(instance, field.attname))
+        field.attname: value_text(getattr(instance, field.attname))
         for field in instance._meta.concrete_fields
         if field.attname not in _SKIP
     }

@@ -27,3 +27,8 @@ def request_scoring(patient_ids: Iterable[int]) -> None:
 # Sent inside the transaction, just before a visit is deleted, so that rows of higher apps that
 # reference it (response records) can be removed first. kwargs: visit_id.
 visit_deleting = Signal()
+
+# Sent inside the signing transaction, just before a visit is locked, so that its scores are
+# brought up to date and then frozen as signed (issue 8: "scores of a locked visit do not
+# change"). kwargs: visit_id, patient_id.
+visit_locking = Signal()

@@ -11,13 +11,14 @@ class ScoringConfig(AppConfig):
         # The one-way hook of DESIGN.md: registry and crf announce changes and ask for scores
         # through these; they never import the scoring app.
         from crf import hooks
-        from registry.signals import scoring_inputs_changed, visit_deleting
+        from registry.signals import scoring_inputs_changed, visit_deleting, visit_locking
         from scoring import selectors, services, tasks
 
         scoring_inputs_changed.connect(
             tasks.on_scoring_inputs_changed, dispatch_uid="scoring.request_scoring"
         )
         visit_deleting.connect(_on_visit_deleting, dispatch_uid="scoring.visit_deleting")
+        visit_locking.connect(_on_visit_locking, dispatch_uid="scoring.visit_locking")
         hooks.register(scores=selectors.scores_for_visits, preview=services.preview_scores)
 
 
@@ -25,3 +26,9 @@ def _on_visit_deleting(sender: Any, visit_id: int, **kwargs: Any) -> None:
     from scoring import services
 
     services.records_delete_for_visit(visit_id=visit_id)
+
+
+def _on_visit_locking(sender: Any, visit_id: int, patient_id: int, **kwargs: Any) -> None:
+    from scoring import services
+
+    services.score_patients(patient_ids=[patient_id], computed_by=services.process_name("signing"))

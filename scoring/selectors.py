@@ -170,6 +170,9 @@ class VisitInputs:
     measures: Measures | None
     error: str
     canonical: str = ""  # `snapshot` as canonical JSON, the unit of the fingerprints
+    # Signed and locked: its records are frozen as they were at signing (issue 8, "scores of a
+    # locked visit do not change"), whatever happens to its reference or the episodes since.
+    locked: bool = False
 
     @property
     def key(self) -> VisitKey:
@@ -181,6 +184,7 @@ class PatientInputs:
     id: int
     population: str | None
     population_error: str
+    site_id: int | None = None
     visits: list[VisitInputs] = field(default_factory=list)
     episodes: list[EpisodeKey] = field(default_factory=list)
     by_id: dict[int, VisitInputs] = field(default_factory=dict)
@@ -197,7 +201,7 @@ def _visit_inputs(
     labs: list[tuple[Any, ...]],
     with_measures: bool,
 ) -> VisitInputs:
-    visit_id, _, visit_date, kind, updated_at, physician, patient, extramuscular, cmas = row
+    visit_id, _, visit_date, kind, updated_at, physician, patient, extramuscular, cmas, status = row
     error = ""
     mmt_total: int | None = None
     mmt_max: int | None = None
@@ -254,12 +258,22 @@ def _visit_inputs(
             )
         except InstrumentError as exc:
             error = str(exc)
-    return VisitInputs(visit_id, visit_date, kind, updated_at, snapshot, measures, error, canonical)
+    return VisitInputs(
+        visit_id,
+        visit_date,
+        kind,
+        updated_at,
+        snapshot,
+        measures,
+        error,
+        canonical,
+        status == Visit.Status.LOCKED,
+    )
 
 
 _VISIT_COLUMNS = (
     "id", "patient_id", "visit_date", "kind", "updated_at",
-    "physician_global", "patient_global", "extramuscular", "cmas",
+    "physician_global", "patient_global", "extramuscular", "cmas", "status",
 )  # fmt: skip
 
 
@@ -282,8 +296,8 @@ def load_inputs(
     if lock:
         patients = patients.select_for_update()
     found: dict[int, PatientInputs] = {}
-    for pk, birth_year, birth_month, onset in patients.values_list(
-        "pk", "birth_year", "birth_month", "onset_date"
+    for pk, birth_year, birth_month, onset, site_id in patients.values_list(
+        "pk", "birth_year", "birth_month", "onset_date", "site_id"
     ):
         population, population_error = None, ""
         try:
@@ -291,7 +305,7 @@ def load_inputs(
             population = population_for(birth_year, birth_month, onset)
         except InstrumentError as exc:
             population_error = str(exc)
-        found[pk] = PatientInputs(pk, population, population_error)
+        found[pk] = PatientInputs(pk, population, population_error, site_id)
     if not found:
         return found
     ids = list(found)
@@ -404,6 +418,15 @@ def expected_rows(patient: PatientInputs) -> list[ExpectedRow]:
 # Stored records
 
 
+# What a record says, as the audit trail records it (scoring.services): the comparison it is of
+# and its outcome. Its inputs are audited as the clinical data they are; its status is the state
+# of the pipeline (pending while a task is queued), not a score.
+OUTCOME_FIELDS: tuple[str, ...] = (
+    "reference_kind", "previous_visit_id", "met", "score", "category", "complete", "worsened",
+    "confirmed", "error",
+)  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class StoredRow:
     id: int
@@ -414,6 +437,7 @@ class StoredRow:
     status: str
     has_result: bool
     requested_at: datetime | None
+    outcome: tuple[Any, ...]  # OUTCOME_FIELDS' values
 
 
 def stored_rows(patient_ids: Iterable[int]) -> dict[int, dict[tuple[int, int, str], StoredRow]]:
@@ -421,11 +445,22 @@ def stored_rows(patient_ids: Iterable[int]) -> dict[int, dict[tuple[int, int, st
     rows: dict[int, dict[tuple[int, int, str], StoredRow]] = defaultdict(dict)
     query = ResponseRecord.objects.filter(patient_id__in=list(patient_ids)).values_list(
         "id", "patient_id", "visit_id", "reference_visit_id", "algorithm", "fingerprint",
-        "status", "result__isnull", "requested_at",
+        "status", "result__isnull", "requested_at", *OUTCOME_FIELDS,
     )  # fmt: skip
-    for pk, patient_id, visit, reference, algorithm, fp, status, no_result, requested in query:
+    for (
+        pk,
+        patient_id,
+        visit,
+        reference,
+        algorithm,
+        fp,
+        status,
+        no_result,
+        requested,
+        *outcome,
+    ) in query:
         rows[patient_id][(visit, reference, algorithm)] = StoredRow(
-            pk, visit, reference, algorithm, fp, status, not no_result, requested
+            pk, visit, reference, algorithm, fp, status, not no_result, requested, tuple(outcome)
         )
     return rows
 
@@ -526,21 +561,29 @@ def scores_for_visits(visit_ids: Iterable[int]) -> dict[int, list[dict[str, Any]
     # Comparisons not stored yet: from the visits' dates and kinds and the episodes' dates only.
     patients = Visit.objects.filter(pk__in=ids).values("patient_id")
     keys: dict[int, list[VisitKey]] = defaultdict(list)
-    for pk, patient_id, visit_date, kind in Visit.objects.filter(
+    locked: set[int] = set()
+    for pk, patient_id, visit_date, kind, status in Visit.objects.filter(
         patient_id__in=patients
-    ).values_list("pk", "patient_id", "visit_date", "kind"):
+    ).values_list("pk", "patient_id", "visit_date", "kind", "status"):
         keys[patient_id].append(VisitKey(pk, visit_date, kind))
+        if status == Visit.Status.LOCKED:
+            locked.add(pk)
     episodes: dict[int, list[EpisodeKey]] = defaultdict(list)
     for pk, patient_id, start, stop in TreatmentEpisode.objects.filter(
         patient_id__in=list(keys)
     ).values_list("pk", "patient_id", "start_date", "stop_date"):
         episodes[patient_id].append(EpisodeKey(pk, start, stop))
+    # A locked visit's scores are frozen as signed: a comparison planned since (a treatment
+    # episode entered later, say) is not coming, so it is not shown as pending.
     wanted = set(ids)
     for patient_id, visit_keys in keys.items():
         dates = {v.id: v.date for v in visit_keys}
         for comparison in plan_comparisons(visit_keys, episodes[patient_id]):
-            if comparison.visit in wanted and comparison.reference not in answer[comparison.visit]:
-                answer[comparison.visit][comparison.reference] = empty_entry(
+            visit = comparison.visit
+            if visit not in wanted or visit in locked:
+                continue
+            if comparison.reference not in answer[visit]:
+                answer[visit][comparison.reference] = empty_entry(
                     comparison.reference,
                     dates[comparison.reference],
                     comparison.kind,
@@ -580,11 +623,24 @@ def classify(
     for key in stored:
         if key not in expected_keys:
             extra.add(key[0])
+    frozen: dict[int, list[StoredRow]] = defaultdict(list)
+    if any(visit.locked for visit in patient.visits):
+        for key, have in stored.items():
+            frozen[key[0]].append(have)
     states = []
     for visit in patient.visits:
         state, since = SCORED, None
         flags: set[str] = set()
-        for row in expected.get(visit.id, ()):
+        if visit.locked:
+            # Frozen at signing: what is stored is its score, current or not against the data of
+            # other visits; only a record still marked pending or a failure is worth reporting.
+            for have in frozen.get(visit.id, ()):
+                if have.status == ResponseRecord.Status.FAILED:
+                    flags.add(FAILED)
+                elif have.status == ResponseRecord.Status.PENDING:
+                    flags.add(PENDING)
+                    since = _earliest(since, have.requested_at or visit.updated_at)
+        for row in () if visit.locked else expected.get(visit.id, ()):
             have = stored.get(row.key)
             if have is None:
                 flags.add(PENDING)
@@ -598,7 +654,7 @@ def classify(
                 since = _earliest(since, have.requested_at or visit.updated_at)
             elif have.fingerprint != row.fingerprint:
                 flags.add(STALE)
-        if visit.id in extra:
+        if visit.id in extra and not visit.locked:
             flags.add(STALE)
         for candidate in (FAILED, PENDING, STALE):
             if candidate in flags:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+import os
+import socket
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -20,7 +22,11 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from registry.models import Patient
+from crf.models import Visit
+from registry.audit import value_text
+from registry.errors import LockedError
+from registry.fastwrite import insert_events
+from registry.models import AuditEvent, Patient
 from scoring.instruments import (
     WORSENING_ALGORITHM,
     ConfirmedDeterioration,
@@ -38,11 +44,13 @@ from scoring.instruments.worsening import worsening_from_pairing
 from scoring.models import ResponseEpisode, ResponseRecord
 from scoring.selectors import (
     DOI,
+    OUTCOME_FIELDS,
     TIS,
     WORSENING,
     Comparison,
     ExpectedRow,
     PatientInputs,
+    StoredRow,
     empty_entry,
     expected_rows,
     load_inputs,
@@ -51,6 +59,12 @@ from scoring.selectors import (
 )
 
 log = logging.getLogger(__name__)
+
+
+def process_name(label: str) -> str:
+    """Who computed a record (`computed_by`): a label or the worker's name, host and process."""
+    host = label if "@" in label else f"{label}@{socket.gethostname()}"
+    return f"{host} pid {os.getpid()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +83,7 @@ class ScoringSummary:
     unchanged: int
     deleted: int
     failed: int
+    frozen: int  # records of locked visits, left as they were signed
 
 
 def _failure(exc: BaseException | str) -> Outcome:
@@ -212,37 +227,48 @@ def _row(
     }
 
 
-@transaction.atomic
 def score_patients(
     *, patient_ids: Iterable[int], force: bool = False, computed_by: str = ""
 ) -> ScoringSummary:
     """(Re)compute the response records of these patients' visits, against every reference.
 
     Records whose inputs are unchanged are left as they are (unless `force`), which makes a
-    repeated or duplicated task cheap and harmless. Patients that no longer exist are skipped.
+    repeated or duplicated task cheap and harmless. The records of a locked (signed) visit are
+    never written: its scores stay as they were at signing (issue 8). Every record created,
+    changed or deleted writes audit events (source "scoring") in the same transaction.
+    Patients that no longer exist are skipped.
     """
-    if connection.vendor == "postgresql":
-        # Records are derived data: should the server crash before this commit reaches the disk,
-        # the sweep finds the records stale and scores them again. So the commit need not wait
-        # for the WAL flush, which on a busy server is a good part of a task's time.
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            # Records are derived data: should the server crash before this commit reaches the
+            # disk, the sweep finds the records stale and scores them again. So the commit need
+            # not wait for the WAL flush, which on a busy server is a good part of a task's
+            # time. Only when this is the whole transaction: inside a caller's (the signing of a
+            # visit) the commit carries other data, which must be durable.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        return _score(patient_ids, force, computed_by)
+
+
+def _score(patient_ids: Iterable[int], force: bool, computed_by: str) -> ScoringSummary:
     inputs = load_inputs(patient_ids, lock=True)
-    # A forced run rewrites every record. On PostgreSQL it need not read the stored ones first:
-    # the upsert replaces them, and those left over are deleted against the keys it staged.
-    blind = force and connection.vendor == "postgresql"
-    stored = {} if blind else stored_rows(inputs)
+    stored = stored_rows(inputs)
     now = timezone.now()
     rows: list[dict[str, Any]] = []
+    changes: list[tuple[PatientInputs, StoredRow | None, dict[str, Any]]] = []
     episodes_of: dict[tuple[int, int, str], tuple[int, ...]] = {}
     confirm: list[int] = []
-    obsolete: list[int] = []
-    unchanged = failed = 0
+    obsolete: list[tuple[PatientInputs, StoredRow]] = []
+    unchanged = failed = frozen = 0
     for patient in inputs.values():
         have = stored.get(patient.id, {})
+        locked = {visit.id for visit in patient.visits if visit.locked}
         scorer = _Scorer(patient)
         wanted = set()
         for row in expected_rows(patient):
+            if row.comparison.visit in locked:
+                continue
             wanted.add(row.key)
             old = have.get(row.key)
             if not force and old is not None and old.fingerprint == row.fingerprint:
@@ -257,32 +283,135 @@ def score_patients(
                     continue
             outcome = scorer.outcome(row.comparison, row.algorithm)
             failed += bool(outcome.error)
-            rows.append(_row(patient, row, outcome, now, computed_by))
+            values = _row(patient, row, outcome, now, computed_by)
+            rows.append(values)
+            changes.append((patient, old, values))
             # The episodes are part of the fingerprint: an unchanged one means unchanged links.
             if old is None or old.fingerprint != row.fingerprint:
                 episodes_of[row.key] = row.comparison.episodes
-        obsolete += [old.id for key, old in have.items() if key not in wanted]
+        for key, old in have.items():
+            if key[0] in locked:
+                # Frozen: kept as signed, even where the comparison no longer applies (the
+                # visit is unlocked first, and then scored again). Only a "pending" mark, which
+                # says nothing about the result, is taken off.
+                frozen += 1
+                if old.status == ResponseRecord.Status.PENDING and old.has_result:
+                    confirm.append(old.id)
+            elif key not in wanted:
+                obsolete.append((patient, old))
 
-    deleted = len(obsolete)
     if obsolete:
-        ResponseEpisode.objects.filter(record_id__in=obsolete).delete()
-        ResponseRecord.objects.filter(pk__in=obsolete).delete()
+        doomed = [old.id for _, old in obsolete]
+        ResponseEpisode.objects.filter(record_id__in=doomed).delete()
+        ResponseRecord.objects.filter(pk__in=doomed).delete()
     if confirm:
         ResponseRecord.objects.filter(pk__in=confirm).update(status=ResponseRecord.Status.DONE)
-    if blind:
-        written, deleted = _upsert_postgresql(rows, replace_patients=list(inputs))
-        _write_episode_links(list(inputs), written, episodes_of)
-    elif rows:
+    written: Written = {}
+    if rows:
         upsert = _upsert_postgresql if connection.vendor == "postgresql" else _upsert_orm
-        written, _ = upsert(rows)
+        written = upsert(rows)
         _write_episode_links(list(inputs), written, episodes_of)
-    return ScoringSummary(len(inputs), len(rows), unchanged, deleted, failed)
+    insert_events(
+        [
+            *_record_events(changes, written),
+            *(
+                _deleted_event(patient.site_id, patient.id, old, "comparison no longer applies")
+                for patient, old in obsolete
+            ),
+        ]
+    )
+    return ScoringSummary(len(inputs), len(rows), unchanged, len(obsolete), failed, frozen)
+
+
+# The audit trail of response records (issue 8: every create, update and delete, from every path
+# including scoring). What is audited is the comparison and its outcome (OUTCOME_FIELDS); the
+# inputs are the clinical data, audited where they were entered, and the fingerprint says which.
+_RECORD_TYPE = ResponseRecord._meta.label_lower
+
+
+def _outcome_text(values: Iterable[Any]) -> dict[str, str | None]:
+    return dict(zip(OUTCOME_FIELDS, map(value_text, values), strict=True))
+
+
+def _record_event(
+    site_id: int | None, patient_id: int, record_id: int, action: str, reason: str, **values: Any
+) -> dict[str, Any]:
+    return {
+        "source": AuditEvent.Source.SCORING,
+        "action": action,
+        "site_id": site_id,
+        "patient_id": patient_id,
+        "object_type": _RECORD_TYPE,
+        "object_id": record_id,
+        "field": "",
+        "old_value": None,
+        "new_value": None,
+        "reason": reason,
+        **values,
+    }
+
+
+def _record_events(
+    changes: list[tuple[PatientInputs, StoredRow | None, dict[str, Any]]], written: Written
+) -> Iterator[dict[str, Any]]:
+    """A "create" event holding the new record's outcome, or one "update" event per outcome
+    field that moved — a record recomputed to the same result writes none."""
+    for patient, old, values in changes:
+        record_id = written[(values["visit_id"], values["reference_visit_id"], values["algorithm"])]
+        new = _outcome_text(values[name] for name in OUTCOME_FIELDS)
+        if old is None:
+            key = {name: values[name] for name in _KEY_COLUMNS}
+            yield _record_event(
+                patient.site_id,
+                patient.id,
+                record_id,
+                AuditEvent.Action.CREATE,
+                "scored",
+                new_value=json.dumps({**key, **new}, sort_keys=True),
+            )
+            continue
+        changed = old.fingerprint != values["fingerprint"]
+        reason = "inputs changed" if changed else "recomputed on request"
+        before = _outcome_text(old.outcome)
+        for name, value in new.items():
+            if before[name] != value:
+                yield _record_event(
+                    patient.site_id,
+                    patient.id,
+                    record_id,
+                    AuditEvent.Action.UPDATE,
+                    reason,
+                    field=name,
+                    old_value=before[name],
+                    new_value=value,
+                )
+
+
+def _deleted_event(
+    site_id: int | None, patient_id: int, old: StoredRow, reason: str
+) -> dict[str, Any]:
+    return _record_event(
+        site_id,
+        patient_id,
+        old.id,
+        AuditEvent.Action.DELETE,
+        reason,
+        old_value=json.dumps(
+            {
+                "visit_id": old.visit,
+                "reference_visit_id": old.reference,
+                "algorithm": old.algorithm,
+                **_outcome_text(old.outcome),
+            },
+            sort_keys=True,
+        ),
+    )
 
 
 Written = dict[tuple[int, int, str], int]  # (visit, reference, algorithm) -> record id
 
 
-def _upsert_orm(rows: list[dict[str, Any]]) -> tuple[Written, int]:
+def _upsert_orm(rows: list[dict[str, Any]]) -> Written:
     records = ResponseRecord.objects.bulk_create(
         [ResponseRecord(**{**row, "inputs": json.loads(row["inputs"])}) for row in rows],
         batch_size=500,
@@ -290,20 +419,16 @@ def _upsert_orm(rows: list[dict[str, Any]]) -> tuple[Written, int]:
         unique_fields=["visit", "reference_visit", "algorithm"],
         update_fields=[name.removesuffix("_id") for name in _COLUMNS if name not in _KEY_COLUMNS],
     )
-    return {(r.visit_id, r.reference_visit_id, r.algorithm): r.pk for r in records}, 0
+    return {(r.visit_id, r.reference_visit_id, r.algorithm): r.pk for r in records}
 
 
-def _upsert_postgresql(
-    rows: list[dict[str, Any]], *, replace_patients: list[int] | None = None
-) -> tuple[Written, int]:
+def _upsert_postgresql(rows: list[dict[str, Any]]) -> Written:
     """The same upsert as _upsert_orm, through COPY into a session-local staging table.
 
     Django's bulk_create sends this many JSON documents as literal arrays that the driver has to
     escape one character class at a time; COPY streams them as they are. It is the difference
     between the workers keeping up with the database's own write rate and falling far behind
-    (benchmarks/rescore.py). With `replace_patients`, the rows are all those patients' records
-    should be: any other record of theirs is deleted. Returns the records written and how many
-    were deleted.
+    (benchmarks/rescore.py).
     """
     columns = ", ".join(_COLUMNS)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS if c not in _KEY_COLUMNS)
@@ -329,23 +454,10 @@ def _upsert_postgresql(
             f"RETURNING id, {', '.join(_KEY_COLUMNS)}"
         )
         written = {(visit, reference, algorithm): pk for pk, visit, reference, algorithm in cursor}
-        deleted = 0
-        if replace_patients is not None:
-            leftover = (
-                f"SELECT r.id FROM {table} r WHERE r.patient_id = ANY(%s) AND NOT EXISTS ("
-                "SELECT 1 FROM scoring_upsert u WHERE u.visit_id = r.visit_id "
-                "AND u.reference_visit_id = r.reference_visit_id AND u.algorithm = r.algorithm)"
-            )
-            links = ResponseEpisode._meta.db_table
-            cursor.execute(
-                f"DELETE FROM {links} WHERE record_id IN ({leftover})", [replace_patients]
-            )
-            cursor.execute(f"DELETE FROM {table} WHERE id IN ({leftover})", [replace_patients])
-            deleted = cursor.rowcount
         # Emptied now rather than at commit: a second upsert in the same transaction (a caller
         # scoring two batches in one atomic block) must not insert these rows again.
         cursor.execute("TRUNCATE scoring_upsert")
-    return written, deleted
+    return written
 
 
 def _write_episode_links(
@@ -393,21 +505,54 @@ def mark_pending(*, patient_ids: Iterable[int]) -> int:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        return ResponseRecord.objects.filter(patient_id__in=free).update(
-            status=ResponseRecord.Status.PENDING, requested_at=timezone.now()
+        # A locked visit's records are not going to be computed again: not pending.
+        return (
+            ResponseRecord.objects.filter(patient_id__in=free)
+            .exclude(visit__status=Visit.Status.LOCKED)
+            .update(status=ResponseRecord.Status.PENDING, requested_at=timezone.now())
         )
 
 
 def records_delete_for_visit(*, visit_id: int) -> int:
     """Delete the response records that involve a visit about to be deleted (crf's
-    visit_deleting signal, inside the deleting transaction). The patient is re-scored after the
-    commit, which creates the records the remaining visits call for."""
+    visit_deleting signal, inside the deleting transaction), audited. The patient is re-scored
+    after the commit, which creates the records the remaining visits call for.
+
+    Refused (LockedError, which rolls the deletion back) when the visit is the reference or the
+    previous visit of a locked visit's scores: those are frozen as signed, and cannot be kept
+    without the visit they were computed against.
+    """
     doomed = ResponseRecord.objects.filter(
         Q(visit_id=visit_id) | Q(reference_visit_id=visit_id) | Q(previous_visit_id=visit_id)
     )
-    ids = list(doomed.values_list("pk", flat=True))
+    signed = sorted(
+        {
+            (str(day), pk)
+            for day, pk in doomed.filter(visit__status=Visit.Status.LOCKED).values_list(
+                "visit__visit_date", "visit_id"
+            )
+        }
+    )
+    if signed:
+        names = ", ".join(f"{day} (visit {pk})" for day, pk in signed)
+        raise LockedError(
+            f"The scores of the locked visit(s) {names} were computed against this visit; "
+            "a data manager must unlock them before it can be deleted."
+        )
+    site_id = Visit.objects.filter(pk=visit_id).values_list("patient__site_id", flat=True).first()
+    olds = [
+        (patient_id, StoredRow(pk, visit, reference, algorithm, fp, status, True, None, tuple(out)))
+        for pk, patient_id, visit, reference, algorithm, fp, status, *out in doomed.values_list(
+            "id", "patient_id", "visit_id", "reference_visit_id", "algorithm", "fingerprint",
+            "status", *OUTCOME_FIELDS,
+        )
+    ]  # fmt: skip
+    ids = [old.id for _, old in olds]
     ResponseEpisode.objects.filter(record_id__in=ids).delete()
     count, _ = ResponseRecord.objects.filter(pk__in=ids).delete()
+    insert_events(
+        [_deleted_event(site_id, patient_id, old, "visit deleted") for patient_id, old in olds]
+    )
     return count
 
 

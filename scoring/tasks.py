@@ -10,10 +10,9 @@ way — a broker down at save time, a message dropped — is found by the period
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
-import os
-import socket
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -65,8 +64,8 @@ def _freeze_startup_objects(**kwargs: Any) -> None:
 
 def _computed_by(request: Any) -> str:
     if request.is_eager or not request.hostname:
-        return f"eager@{socket.gethostname()} pid {os.getpid()}"
-    return f"{request.hostname} pid {os.getpid()}"
+        return services.process_name("eager")
+    return services.process_name(request.hostname)
 
 
 @shared_task(bind=True, name="scoring.tasks.score_patients", **_RETRY)
@@ -75,13 +74,7 @@ def score_patients(self: Any, patient_ids: list[int], force: bool = False) -> di
     summary = services.score_patients(
         patient_ids=patient_ids, force=force, computed_by=_computed_by(self.request)
     )
-    return {
-        "patients": summary.patients,
-        "written": summary.written,
-        "unchanged": summary.unchanged,
-        "deleted": summary.deleted,
-        "failed": summary.failed,
-    }
+    return dataclasses.asdict(summary)
 
 
 @shared_task(bind=True, name="scoring.tasks.sweep_stale", **_RETRY)

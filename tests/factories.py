@@ -76,3 +76,15 @@ class VisitFactory(factory.django.DjangoModelFactory):
     patient = factory.SubFactory(PatientFactory)
     visit_date = date(2020, 1, 8)
     kind = Visit.Kind.FOLLOW_UP
+
+
+def actor_with_role(site, role, name=None, source="web"):
+    """An Actor for a (new or existing) user holding `role` at `site`; a data manager's
+    membership has no site (registry-wide)."""
+    from registry.audit import Actor
+
+    user = UserFactory(username=name or f"{role}-{site.code}")
+    Membership.objects.get_or_create(
+        user=user, role=role, site=None if role == Membership.Role.DATA_MANAGER else site
+    )
+    return Actor(user=user, source=source)

@@ -16,10 +16,10 @@ from crf.services import (
     visit_unlock,
     visit_verify,
 )
-from registry.audit import Actor
 from registry.errors import InputError, LockedError
-from registry.models import AuditEvent, Membership
-from tests.factories import PatientFactory, SiteFactory, UserFactory
+from registry.models import AuditEvent
+from tests.factories import PatientFactory, SiteFactory
+from tests.factories import actor_with_role as person
 
 pytestmark = pytest.mark.django_db
 
@@ -27,15 +27,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def site():
     return SiteFactory(code="MAN")
-
-
-def person(site, role, name=None):
-    user = UserFactory(username=name or f"{role}-{site.code}")
-    if role == "data_manager":
-        Membership.objects.get_or_create(user=user, role=role)
-    else:
-        Membership.objects.get_or_create(user=user, site=site, role=role)
-    return Actor(user=user, source="web")
 
 
 @pytest.fixture
@@ -78,7 +69,10 @@ def test_wrong_password_does_not_sign(site, visit):
     visit_verify(actor=person(site, "monitor"), visit=visit)
     with pytest.raises(InputError) as caught:
         visit_sign(
-            actor=person(site, "investigator"), visit=visit, password="nope", meaning="approval"
+            actor=person(site, "investigator"),
+            visit=visit,
+            password="nope",
+            meaning="approval",
         )
     assert fields(caught.value) == {"password"}
     assert not Signature.objects.exists()
@@ -131,7 +125,10 @@ def test_amending_a_verified_visit_returns_it_to_submitted(site, visit, example_
 
 
 def test_query_is_raised_answered_and_closed_by_the_right_people(site, visit):
-    monitor, coordinator = person(site, "monitor"), person(site, "coordinator", "c2")
+    monitor, coordinator = (
+        person(site, "monitor"),
+        person(site, "coordinator", "c2"),
+    )
     with pytest.raises(PermissionDenied):
         query_raise(actor=coordinator, visit=visit, field="labs.ck.value", text="Unit?")
     query = query_raise(actor=monitor, visit=visit, field="labs.ck.value", text="Unit?")

@@ -218,7 +218,7 @@ def test_running_the_task_twice_changes_nothing(patient, save_visit):
     first = tasks.score_patients.apply(args=[[patient.pk]]).get()
     second = tasks.score_patients.apply(args=[[patient.pk]]).get()
     assert first == second == {"patients": 1, "written": 0, "unchanged": 3, "deleted": 0,
-                               "failed": 0}  # fmt: skip
+                               "failed": 0, "frozen": 0}  # fmt: skip
     assert list(records().order_by("pk").values("pk", "computed_at", "result")) == before
 
 

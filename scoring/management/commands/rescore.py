@@ -8,6 +8,7 @@ scored from data that changed since.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -46,7 +47,7 @@ class Command(BaseCommand):
         if batch < 1:
             raise CommandError("--batch-size must be at least 1.")
         self.eager = bool(tasks.score_patients.app.conf.task_always_eager)
-        self.totals = {"patients": 0, "written": 0, "unchanged": 0, "deleted": 0, "failed": 0}
+        self.totals: Counter[str] = Counter()
         self.tasks = 0
         verb = "scoring" if self.eager else "queueing"
         if options["patient"]:
@@ -108,7 +109,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Scored {totals['patients']} patients: {totals['written']} records written, "
                 f"{totals['unchanged']} unchanged, {totals['deleted']} deleted, "
-                f"{totals['failed']} failed."
+                f"{totals['failed']} failed, {totals['frozen']} frozen (locked visits)."
             )
         else:
             self.stdout.write(
