@@ -62,6 +62,11 @@ FILTERS = [
 ]
 
 
+def _digits(raw: str) -> bool:
+    # str.isdigit alone accepts "²", which int() refuses: a server error for a bad parameter.
+    return raw.isascii() and raw.isdigit()
+
+
 class IdCursorPagination(CursorPagination):
     """Pages in id order: rows added while a client pages through appear at the end, once."""
 
@@ -75,7 +80,7 @@ class IdCursorPagination(CursorPagination):
         if raw is None:
             return self.page_size
         # DRF ignores a bad page size silently; a client that asked for one should know.
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        if not _digits(raw) or not 1 <= int(raw) <= self.max_page_size:
             raise ValidationError(
                 {"page_size": [f"Must be a whole number from 1 to {self.max_page_size}."]}
             )
@@ -90,7 +95,7 @@ class IdCursorPagination(CursorPagination):
 
 def _object_id(raw: str) -> int:
     """A record id from the URL; anything that cannot be one is simply not found."""
-    if not raw.isdigit() or int(raw) > MAX_ID:
+    if not _digits(raw) or int(raw) > MAX_ID:
         raise NotVisible("No such record.")
     return int(raw)
 
@@ -290,7 +295,7 @@ class VisitListView(generics.ListAPIView):
         visits = _site_filter(visits_visible_to(self.request.user), self.request, "patient__site")
         raw = self.request.query_params.get("patient")
         if raw is not None:
-            if not raw.isdigit() or int(raw) > MAX_ID:
+            if not _digits(raw) or int(raw) > MAX_ID:
                 raise ValidationError({"patient": ["Must be a patient id (a whole number)."]})
             visits = visits.filter(patient_id=int(raw))
         since = _updated_since(self.request)
