@@ -48,6 +48,18 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def env_log_level(name: str, default: str) -> str:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    level = raw.strip().upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ImproperlyConfigured(
+            f"{name} must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {raw!r}"
+        )
+    return level
+
+
 def env_database(name: str, default: str) -> dict:
     raw = os.environ.get(name) or default
     scheme = urlsplit(raw).scheme
@@ -242,6 +254,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# A worker keeps the root handler of LOGGING, and its patient-data filter, instead of replacing it
+# with Celery's own (its --loglevel still sets the level).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Fail fast when the broker is down at save time: the visit is stored and the sweep scores it
 # later (DESIGN.md "Data flow"), so a web request must not hang waiting for a broker.
@@ -274,11 +289,47 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Logs carry ids, never patient data: every handler has registry.logging's filter, which withholds
+# what libraries add on their own (exception messages, the request, SQL parameters, query strings).
+LOG_LEVEL = env_log_level("LOG_LEVEL", "WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "filters": {"patient_data": {"()": "registry.logging.PatientDataFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        # Django's own format of the development server's request lines (the demo's server).
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["patient_data"],
+            "formatter": "plain",
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "filters": ["patient_data"],
+            "formatter": "django.server",
+        },
+    },
+    "loggers": {
+        # Django's default configuration gives "django" handlers of its own, outside this filter:
+        # a console one and AdminEmailHandler, which would mail the request with its POST body and
+        # each frame's local variables once ADMINS is set. Replaced by the root's handler, at
+        # LOG_LEVEL like everything else.
+        "django": {"handlers": [], "level": "NOTSET", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # A Celery worker gives these (get_task_logger's, and its pool's) a handler of its own
+        # unless they have one: this one, with the filter.
+        "celery.task": {"handlers": ["console"], "propagate": False},
+        "multiprocessing": {"handlers": ["console"], "propagate": False},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo")

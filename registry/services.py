@@ -64,11 +64,24 @@ def patient_upsert(*, actor: Actor, site: Site, values: dict[str, Any]) -> tuple
     return patient, "updated"
 
 
-def _refresh_serology(patient: Patient) -> None:
+def _refresh_serology(actor: Actor, patient: Patient) -> None:
+    """Derive the patient's serology group again from its results, audited as the patient's
+    change that it is (reports group patients by it)."""
     group = serology_group(list(patient.autoantibodies.values_list("antibody", "result")))
     if patient.serology_group != group:
+        before = {"serology_group": patient.serology_group}
         Patient.objects.filter(pk=patient.pk).update(serology_group=group)
         patient.serology_group = group
+        audit_write(
+            audit_events(
+                actor,
+                patient,
+                before,
+                {"serology_group": group},
+                site_id=patient.site_id,
+                patient_id=patient.pk,
+            )
+        )
 
 
 @transaction.atomic
@@ -96,7 +109,7 @@ def autoantibody_upsert(
         result.save()
         audit_write(audit_events(actor, result, before, snapshot(result), **ids))
         status = "updated"
-    _refresh_serology(patient)
+    _refresh_serology(actor, patient)
     return result, status
 
 
@@ -109,7 +122,7 @@ def autoantibody_delete(*, actor: Actor, result: AutoantibodyResult) -> None:
         )
     )
     result.delete()
-    _refresh_serology(patient)
+    _refresh_serology(actor, patient)
 
 
 @transaction.atomic

@@ -79,7 +79,11 @@ def _stored(site) -> dict[str, list]:
             (visit_key[q.visit_id], q.rule, q.field, q.text, q.status)
             for q in DataQuery.objects.filter(visit__patient__site=site)
         ),
-        "events": sorted(_event(e) for e in AuditEvent.objects.filter(site_id=site.pk)),
+        # The per-object service creates the patient before its antibodies and derives the
+        # serological group afterwards, an audited update; the bulk path knows the group when
+        # it creates the patient.
+        "events": sorted(_event(e) for e in AuditEvent.objects.filter(site_id=site.pk).exclude(
+            object_type="registry.patient", action="update", field="serology_group")),
     }  # fmt: skip
 
 
@@ -90,9 +94,7 @@ def _event(event: AuditEvent) -> str:
         values = {k: v for k, v in values.items()
                   if k not in FOREIGN_KEYS and not k.endswith("_at")}  # fmt: skip
         if event.object_type == "registry.patient":
-            # The per-object service creates the patient before its antibodies and derives the
-            # serological group afterwards; the bulk path knows the group when it creates.
-            values.pop("serology_group", None)
+            values.pop("serology_group", None)  # see "events" above
     return json.dumps([event.object_type, event.action, event.field, values, event.reason,
                        event.source, event.actor_id], sort_keys=True)  # fmt: skip
 
