@@ -61,6 +61,7 @@ def test_investigator_signs_with_password_and_meaning_which_locks(client, invest
     assert (signature.signer_name, signature.meaning) == ("inv-man", "review")
     page = client.get(reverse("web:visit", args=[baseline.pk])).content.decode()
     assert "inv-man</strong> signed on" in page
+    assert "Its scores are those computed when it was signed" in page
 
 
 def test_monitor_cannot_sign(client, monitor, baseline):
