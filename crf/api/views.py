@@ -4,8 +4,10 @@ Access rules live in registry/access.py, writes in the services, errors in one h
 (crf/api/exceptions.py). Another site's records answer 404 and never appear in lists.
 """
 
+import base64
+import binascii
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
@@ -14,8 +16,10 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import generics
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from crf import hooks
@@ -24,15 +28,22 @@ from crf.api.idempotency import idempotent
 from crf.api.parsers import DecimalJSONParser, JSONDocumentParser, MergePatchParser
 from crf.api.patch import visit_patch
 from crf.api.schema import SUBMISSION_EXAMPLE, ref
-from crf.api.serializers import PatientSerializer, SiteSerializer, VisitSerializer
+from crf.api.serializers import (
+    MAX_ID,
+    AuditEventSerializer,
+    AuditFilterSerializer,
+    PatientSerializer,
+    SiteSerializer,
+    VisitSerializer,
+)
 from crf.api.submissions import submission_process
 from crf.models import LabResult, Visit
 from registry.access import Action, NotVisible, patients_visible_to, sites_for, visits_visible_to
 from registry.errors import InputError
-from registry.models import AuditEvent, Patient
+from registry.models import AuditEvent, Membership, Patient, Site
+from registry.selectors import audit_trail
 from scoring.instruments import CalculatorInputError, calculate
 
-MAX_ID = 2**63 - 1
 PATIENT_AUDIT_TYPES = (
     "registry.patient",
     "registry.autoantibodyresult",
@@ -400,3 +411,138 @@ class CalculatorView(APIView):
                 ]
             ) from None
         return Response(result)
+
+
+# --- audit trail ------------------------------------------------------------------------------
+
+
+class AuditCursor(NamedTuple):
+    at: datetime
+    id: int
+    forward: bool  # the page after (at, id), or the page before it
+
+
+class AuditCursorPagination(IdCursorPagination):
+    """Pages of the audit trail in (at, id) order, by keyset on both columns.
+
+    DRF's cursor pages on one column and steps through equal values with an offset, capped at
+    1000 rows; one bulk submission stamps thousands of events with the same `at`, so that
+    would repeat or lose events. Here a cursor is the (at, id) of the last (or first) row
+    shown, and a page is the rows strictly after (or before) it: no duplicates, no gaps, and
+    each page is one indexed range query however deep the client is.
+    """
+
+    def paginate_queryset(
+        self, queryset: QuerySet, request: Request, view: Any = None
+    ) -> list[Any]:
+        self.request = request
+        self.base_url = request.build_absolute_uri()
+        size = self.get_page_size(request)
+        raw = request.query_params.get(self.cursor_query_param)
+        cursor = None if raw is None else self.decode_cursor(request)
+        self.next_cursor: AuditCursor | None = None
+        self.previous_cursor: AuditCursor | None = None
+        if cursor is None or cursor.forward:
+            if cursor is not None:
+                # at >= X first, so that an index on at bounds the scan; ties broken by id.
+                queryset = queryset.filter(at__gte=cursor.at).filter(
+                    Q(at__gt=cursor.at) | Q(id__gt=cursor.id)
+                )
+            rows = list(queryset.order_by("at", "id")[: size + 1])
+            page = rows[:size]
+            if len(rows) > size:
+                self.next_cursor = AuditCursor(page[-1].at, page[-1].id, forward=True)
+            if cursor is not None:
+                # Everything up to the cursor's row is before this page, shown or not.
+                first = (page[0].at, page[0].id) if page else (cursor.at, cursor.id + 1)
+                self.previous_cursor = AuditCursor(*first, forward=False)
+            return page
+        queryset = queryset.filter(at__lte=cursor.at).filter(
+            Q(at__lt=cursor.at) | Q(id__lt=cursor.id)
+        )
+        rows = list(queryset.order_by("-at", "-id")[: size + 1])
+        page = rows[:size][::-1]
+        if len(rows) > size:
+            self.previous_cursor = AuditCursor(page[0].at, page[0].id, forward=False)
+        last = (page[-1].at, page[-1].id) if page else (cursor.at, cursor.id - 1)
+        self.next_cursor = AuditCursor(*last, forward=True)
+        return page
+
+    def decode_cursor(self, request: Request) -> AuditCursor:
+        raw = request.query_params[self.cursor_query_param]
+        try:
+            text = base64.urlsafe_b64decode(raw.encode("ascii")).decode("ascii")
+            direction, at, pk = text.split("|")
+            moment = datetime.fromisoformat(at)
+            if direction not in ("n", "p") or moment.tzinfo is None or not _digits(pk):
+                raise ValueError(text)
+            return AuditCursor(moment, int(pk), forward=direction == "n")
+        except (UnicodeError, binascii.Error, ValueError):
+            raise ValidationError({"cursor": ["Invalid cursor."]}) from None
+
+    def encode_cursor(self, cursor: AuditCursor) -> str:
+        text = f"{'n' if cursor.forward else 'p'}|{cursor.at.isoformat()}|{cursor.id}"
+        token = base64.urlsafe_b64encode(text.encode("ascii")).decode("ascii")
+        return replace_query_param(self.base_url, self.cursor_query_param, token)
+
+    def get_next_link(self) -> str | None:
+        return None if self.next_cursor is None else self.encode_cursor(self.next_cursor)
+
+    def get_previous_link(self) -> str | None:
+        if self.previous_cursor is None:
+            return None
+        return self.encode_cursor(self.previous_cursor)
+
+
+class IsDataManager(BasePermission):
+    """The registry-wide role: a membership without a site (registry/models.py Membership)."""
+
+    message = "The audit trail is for data managers only."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        roles = Membership.objects.roles_at(request.user, None)
+        return Membership.Role.DATA_MANAGER in roles
+
+
+@extend_schema(
+    tags=["audit"],
+    summary="The audit trail (data managers)",
+    description=(
+        "Every recorded change — one event per changed field; a creation or deletion is one "
+        "event holding the whole record as JSON — oldest first, filtered as the CSV export at "
+        "/audit/ is. `since` and `until` are inclusive; a date is a whole UTC day. Follow "
+        "`next` to the end; to pull only what is new later, start again with `since` set to "
+        "the last `at` you stored and skip the ids you have (events of that very instant come "
+        "again). `old_value` / `new_value` are text; null means no value. Only data managers "
+        "may read it: anyone else gets 403."
+    ),
+    parameters=[
+        AuditFilterSerializer,
+        OpenApiParameter("page_size", int, description="Events per page (default 100, max 1000)."),
+    ],
+    responses={
+        200: AuditEventSerializer(many=True),
+        400: BAD_REQUEST,
+        **COMMON,
+        403: _error("Only data managers may read the audit trail."),
+    },
+)
+class AuditListView(generics.ListAPIView):
+    serializer_class = AuditEventSerializer
+    pagination_class = AuditCursorPagination
+    permission_classes = [IsAuthenticated, IsDataManager]
+
+    def get_queryset(self) -> QuerySet:
+        # A plain dict: as a QueryDict, DRF would take an empty value for "not given" and drop
+        # the filter silently; here `?site=` is refused like any other bad value.
+        filters = AuditFilterSerializer(data=self.request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        return audit_trail(**filters.validated_data).select_related("actor")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        assert page is not None
+        ids = {event.site_id for event in page if event.site_id is not None}
+        codes = dict(Site.objects.filter(pk__in=ids).values_list("pk", "code")) if ids else {}
+        data = AuditEventSerializer(page, many=True, context={"site_codes": codes}).data
+        return self.get_paginated_response(data)
