@@ -490,15 +490,14 @@ def test_api_submission_failing_with_a_real_database_error(logs, site, monkeypat
     def duplicate(site, patients):
         PatientFactory(site=site, patient_id=CODE)
         with transaction.atomic():
-            Patient.objects.create(site=site, patient_id=CODE, sex="female", birth_year=1931,
-                                   birth_month=7, diagnosis="dermatomyositis")  # fmt: skip
+            PatientFactory.build(site=site, patient_id=CODE).save()
 
     monkeypatch.setattr("crf.api.submissions.sort_patients", duplicate)
     client = token_client(MembershipFactory(site=site, role="submitter").user)
     response = _api_500(client, _document())
     assert response.status_code == 500
     if connection.vendor == "postgresql":
-        assert f"=(1, {CODE}) already exists" in logs.raw.replace(f"({site.pk}, ", "(1, ")
+        assert f"{CODE}) already exists" in logs.raw
     assert "IntegrityError" in logs.written and "Internal Server Error" in logs.written
     assert "registry_patient" in logs.written  # the constraint's table, or its name
     logs.assert_clean()
