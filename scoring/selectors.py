@@ -561,28 +561,21 @@ def scores_for_visits(visit_ids: Iterable[int]) -> dict[int, list[dict[str, Any]
     # Comparisons not stored yet: from the visits' dates and kinds and the episodes' dates only.
     patients = Visit.objects.filter(pk__in=ids).values("patient_id")
     keys: dict[int, list[VisitKey]] = defaultdict(list)
-    locked: set[int] = set()
-    for pk, patient_id, visit_date, kind, status in Visit.objects.filter(
+    for pk, patient_id, visit_date, kind in Visit.objects.filter(
         patient_id__in=patients
-    ).values_list("pk", "patient_id", "visit_date", "kind", "status"):
+    ).values_list("pk", "patient_id", "visit_date", "kind"):
         keys[patient_id].append(VisitKey(pk, visit_date, kind))
-        if status == Visit.Status.LOCKED:
-            locked.add(pk)
     episodes: dict[int, list[EpisodeKey]] = defaultdict(list)
     for pk, patient_id, start, stop in TreatmentEpisode.objects.filter(
         patient_id__in=list(keys)
     ).values_list("pk", "patient_id", "start_date", "stop_date"):
         episodes[patient_id].append(EpisodeKey(pk, start, stop))
-    # A locked visit's scores are frozen as signed: a comparison planned since (a treatment
-    # episode entered later, say) is not coming, so it is not shown as pending.
     wanted = set(ids)
     for patient_id, visit_keys in keys.items():
         dates = {v.id: v.date for v in visit_keys}
         for comparison in plan_comparisons(visit_keys, episodes[patient_id]):
             visit = comparison.visit
-            if visit not in wanted or visit in locked:
-                continue
-            if comparison.reference not in answer[visit]:
+            if visit in wanted and comparison.reference not in answer[visit]:
                 answer[visit][comparison.reference] = empty_entry(
                     comparison.reference,
                     dates[comparison.reference],
@@ -623,24 +616,11 @@ def classify(
     for key in stored:
         if key not in expected_keys:
             extra.add(key[0])
-    frozen: dict[int, list[StoredRow]] = defaultdict(list)
-    if any(visit.locked for visit in patient.visits):
-        for key, have in stored.items():
-            frozen[key[0]].append(have)
     states = []
     for visit in patient.visits:
         state, since = SCORED, None
         flags: set[str] = set()
-        if visit.locked:
-            # Frozen at signing: what is stored is its score, current or not against the data of
-            # other visits; only a record still marked pending or a failure is worth reporting.
-            for have in frozen.get(visit.id, ()):
-                if have.status == ResponseRecord.Status.FAILED:
-                    flags.add(FAILED)
-                elif have.status == ResponseRecord.Status.PENDING:
-                    flags.add(PENDING)
-                    since = _earliest(since, have.requested_at or visit.updated_at)
-        for row in () if visit.locked else expected.get(visit.id, ()):
+        for row in expected.get(visit.id, ()):
             have = stored.get(row.key)
             if have is None:
                 flags.add(PENDING)
@@ -648,11 +628,13 @@ def classify(
             elif have.status == ResponseRecord.Status.FAILED:
                 # A failure on the current data stands until the data changes; after a change the
                 # record is merely stale and the sweep tries again.
-                flags.add(FAILED if have.fingerprint == row.fingerprint else STALE)
+                fresh = have.fingerprint == row.fingerprint or visit.locked
+                flags.add(FAILED if fresh else STALE)
             elif have.status == ResponseRecord.Status.PENDING:
                 flags.add(PENDING)
                 since = _earliest(since, have.requested_at or visit.updated_at)
-            elif have.fingerprint != row.fingerprint:
+            elif have.fingerprint != row.fingerprint and not visit.locked:
+                # A locked visit's records are frozen as signed (scoring.services): not stale.
                 flags.add(STALE)
         if visit.id in extra and not visit.locked:
             flags.add(STALE)

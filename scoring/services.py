@@ -233,8 +233,9 @@ def score_patients(
     """(Re)compute the response records of these patients' visits, against every reference.
 
     Records whose inputs are unchanged are left as they are (unless `force`), which makes a
-    repeated or duplicated task cheap and harmless. The records of a locked (signed) visit are
-    never written: its scores stay as they were at signing (issue 8). Every record created,
+    repeated or duplicated task cheap and harmless. The stored records of a locked (signed)
+    visit are never rewritten or deleted: its scores stay as they were at signing (issue 8).
+    Every record created,
     changed or deleted writes audit events (source "scoring") in the same transaction.
     Patients that no longer exist are skipped.
     """
@@ -267,10 +268,10 @@ def _score(patient_ids: Iterable[int], force: bool, computed_by: str) -> Scoring
         scorer = _Scorer(patient)
         wanted = set()
         for row in expected_rows(patient):
-            if row.comparison.visit in locked:
-                continue
             wanted.add(row.key)
             old = have.get(row.key)
+            if old is not None and row.comparison.visit in locked:
+                continue  # frozen: see below
             if not force and old is not None and old.fingerprint == row.fingerprint:
                 if old.status == ResponseRecord.Status.DONE:
                     unchanged += 1
@@ -291,9 +292,12 @@ def _score(patient_ids: Iterable[int], force: bool, computed_by: str) -> Scoring
                 episodes_of[row.key] = row.comparison.episodes
         for key, old in have.items():
             if key[0] in locked:
-                # Frozen: kept as signed, even where the comparison no longer applies (the
-                # visit is unlocked first, and then scored again). Only a "pending" mark, which
-                # says nothing about the result, is taken off.
+                # Frozen: a locked visit's records are kept as they were when it was signed,
+                # even where the data of its reference has changed or the comparison no longer
+                # applies; unlocking scores the visit again. Only a "pending" mark, which says
+                # nothing about the result, is taken off. (A comparison the visit never had a
+                # record of, say of a treatment entered later or of a visit locked before it was
+                # ever scored, is computed above: nothing signed changes by it.)
                 frozen += 1
                 if old.status == ResponseRecord.Status.PENDING and old.has_result:
                     confirm.append(old.id)
@@ -505,7 +509,7 @@ def mark_pending(*, patient_ids: Iterable[int]) -> int:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        # A locked visit's records are not going to be computed again: not pending.
+        # A locked visit's stored records are not going to be computed again: not pending.
         return (
             ResponseRecord.objects.filter(patient_id__in=free)
             .exclude(visit__status=Visit.Status.LOCKED)

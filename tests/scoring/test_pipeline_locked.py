@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from crf import hooks
 from crf.services import visit_delete, visit_sign, visit_unlock, visit_verify
 from registry.audit import Actor, value_text
 from registry.errors import LockedError
@@ -159,26 +158,40 @@ def test_deleting_the_reference_of_a_locked_visit_is_refused(site, patient, seri
     assert (ResponseRecord.objects.count(), AuditEvent.objects.count()) == before
 
 
-def test_a_treatment_entered_after_signing_adds_no_scores_to_the_locked_visit(
-    site, patient, series, on_commit
+def test_a_treatment_entered_after_signing_keeps_the_signed_scores_and_adds_its_own(
+    site, patient, series, save_visit, on_commit
 ):
-    _, signed, later = series
+    _, signed, _ = series
+    screening = save_visit(patient, visit_doc("2020-02-01", "unscheduled", ck=900))
     lock(site, signed)
     before = frozen_state(signed)
-    # Started on the baseline's date: the signed and the later visit fall in its window.
-    # Started twelve days after the signed visit, which becomes its baseline: the later visit
-    # gains a comparison against it; the signed visit is what the comparison is against.
+    # Started nine days after the screening visit, which becomes the episode's baseline: the
+    # signed visit, in the episode's window, gains a comparison against it, computed although
+    # the visit is locked: nothing that was signed changes by it.
+    started = {**RITUXIMAB, "start_date": date(2020, 2, 10)}
     with on_commit():
-        treatment_upsert(actor=Actor(None, "command"), patient=patient, values=RITUXIMAB)
-    assert frozen_state(signed) == before
-    assert (
-        ResponseRecord.objects.filter(
-            visit=later, reference_visit=signed, reference_kind="treatment"
-        ).count()
-        == 3
-    )
-    listed = hooks.scores_for_visits([signed.pk])[signed.pk]
-    assert [entry["status"] for entry in listed] == ["done"]
+        treatment_upsert(actor=Actor(None, "command"), patient=patient, values=started)
+
+    after = frozen_state(signed)
+    assert [row for row in after if row[0] in {b[0] for b in before}] == before
+    added = ResponseRecord.objects.filter(visit=signed, reference_visit=screening)
+    assert added.count() == 3 and set(added.values_list("status", flat=True)) == {"done"}
+    assert selectors.scoring_counts()["stale"] == 0
+
+
+def test_a_visit_locked_before_it_was_ever_scored_is_scored(site, patient, editor, on_commit):
+    """Seeded or imported data can arrive locked; there is nothing signed to keep yet."""
+    from crf.models import Visit
+    from crf.services import visit_save
+
+    visit_save(actor=editor, patient=patient, data=visit_doc("2020-01-08", "baseline"))
+    follow_up, _ = visit_save(actor=editor, patient=patient, data=visit_doc("2020-04-08"))
+    Visit.objects.filter(pk=follow_up.pk).update(status=Visit.Status.LOCKED)
+    assert selectors.scoring_counts()["pending"] == 1
+
+    tasks.sweep_stale.apply(kwargs={"grace_seconds": 0}).get()
+
+    assert ResponseRecord.objects.filter(visit=follow_up, status="done").count() == 3
 
 
 def test_a_request_for_scoring_does_not_mark_locked_visits_pending(site, patient, series):
