@@ -75,7 +75,7 @@ class Command(BaseCommand):
     def _patient_ids(self, values: list[str]) -> list[int]:
         ids = []
         for value in values:
-            if value.isdigit():
+            if value.isascii() and value.isdigit():  # "²" is a digit to isdigit(), not to int()
                 found = Patient.objects.filter(pk=int(value))
             elif "/" in value:
                 site, _, patient_id = value.partition("/")
