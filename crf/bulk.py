@@ -9,12 +9,8 @@ writes one "create" audit event per object (registry.audit.audit_events), and as
 of the new patients — the duties of every write path. It only creates: a patient whose site and
 id exist already is an error, not an update.
 
-Rows go in with COPY on PostgreSQL and executemany on SQLite, from the instances' attribute
-values (converted by their fields where the database needs it), rather than with
-QuerySet.bulk_create: on PostgreSQL Django 5.2 sends a bulk insert as UNNEST of one array per
-column, and quoting millions of values into arrays cost more than everything else together
-(seeding ran 2.5 times slower). Primary keys are drawn from the table's sequence first, so that
-children and audit events can refer to them.
+Rows go in through registry.fastwrite.insert_rows, as the API's bulk submission writes them
+(COPY on PostgreSQL, executemany on SQLite, primary keys drawn first).
 """
 
 from collections.abc import Mapping, Sequence
@@ -24,7 +20,7 @@ from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import connection, connections, models, transaction
+from django.db import models, transaction
 
 from crf.documents import read_visit
 from crf.models import HAQ, MMT8, LabResult, Visit
@@ -38,25 +34,20 @@ from registry.documents import (
     read_patient,
     read_treatment,
 )
-from registry.models import AutoantibodyResult, Membership, Patient, Site, TreatmentEpisode
+from registry.fastwrite import insert_rows
+from registry.models import (
+    AuditEvent,
+    AutoantibodyResult,
+    Membership,
+    Patient,
+    Site,
+    TreatmentEpisode,
+)
 from registry.signals import request_scoring
 from registry.vocabularies import serology_group
 
 M = TypeVar("M", bound=models.Model)
 VISIT_STATUSES = frozenset(Visit.Status.values)
-# Fields whose Python value the database driver takes as it is; every other field is converted
-# by its own get_db_prep_save. psycopg adapts dates, datetimes and decimals itself; SQLite
-# needs Django's text forms of them. JSON always goes through its field.
-_PLAIN_FIELDS = (
-    models.CharField,
-    models.TextField,
-    models.IntegerField,
-    models.BooleanField,
-    models.ForeignKey,
-    models.AutoField,
-    models.BigAutoField,
-)
-_PLAIN_ON_POSTGRESQL = (*_PLAIN_FIELDS, models.DateField, models.DecimalField)  # and DateTimeField
 
 
 @dataclass(frozen=True)
@@ -175,68 +166,6 @@ def _new(model: type[M], values: Mapping[str, Any], **more: Any) -> M:
     )
 
 
-def _allocate_ids(model: type[models.Model], count: int) -> list[int]:
-    """`count` primary keys no other writer will use. Call inside the writing transaction."""
-    table = model._meta.db_table
-    column = model._meta.pk.column
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [table, column, count],
-            )
-            return [row[0] for row in cursor.fetchall()]
-        # SQLite has one writer at a time, and this transaction holds the write lock from its
-        # first insert on (patients_bulk_create inserts patients through the ORM first), so
-        # the next ids are free. AUTOINCREMENT never reuses an id: start above its counter too.
-        name = connection.ops.quote_name(table)
-        cursor.execute(f"SELECT MAX({connection.ops.quote_name(column)}) FROM {name}")
-        highest = cursor.fetchone()[0] or 0
-        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-        row = cursor.fetchone()
-        first = max(highest, row[0] if row else 0) + 1
-        return list(range(first, first + count))
-
-
-def _insert(objects: Sequence[models.Model]) -> None:
-    """Insert unsaved instances of one model and give them their primary keys."""
-    if not objects:
-        return
-    model = type(objects[0])
-    meta = model._meta
-    fields = list(meta.concrete_fields)
-    for model_field in fields:
-        if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
-            for obj in objects:
-                model_field.pre_save(obj, add=True)
-    for obj, pk in zip(objects, _allocate_ids(model, len(objects)), strict=True):
-        obj.pk = pk
-        obj._state.adding, obj._state.db = False, connection.alias
-    db = connections[connection.alias]  # the connection itself, not the thread-local proxy
-    postgresql = db.vendor == "postgresql"
-    plain = [isinstance(f, _PLAIN_ON_POSTGRESQL if postgresql else _PLAIN_FIELDS) for f in fields]
-    names = [f.attname for f in fields]
-    rows = []
-    for obj in objects:
-        values = obj.__dict__
-        rows.append(
-            [
-                values[name] if simple else f.get_db_prep_save(values[name], db)
-                for name, simple, f in zip(names, plain, fields, strict=True)
-            ]
-        )
-    table = connection.ops.quote_name(meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    with db.cursor() as cursor:
-        if postgresql:
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
-
-
 @transaction.atomic
 def patients_bulk_create(
     *, actor: Actor, patients: Sequence[BulkPatient], score: bool = True
@@ -262,10 +191,7 @@ def patients_bulk_create(
     for _, read in reads:
         group = serology_group([(a["antibody"], a["result"]) for a in read.antibodies])
         rows.append(_new(Patient, read.patient, site_id=read.site.pk, serology_group=group))
-    if connection.vendor == "postgresql":
-        _insert(rows)
-    else:
-        Patient.objects.bulk_create(rows)  # takes SQLite's write lock for _allocate_ids
+    insert_rows(Patient, rows)
 
     antibodies: list[AutoantibodyResult] = []
     treatments: list[TreatmentEpisode] = []
@@ -274,9 +200,9 @@ def patients_bulk_create(
         antibodies += [_new(AutoantibodyResult, a, patient_id=patient.pk) for a in read.antibodies]
         treatments += [_new(TreatmentEpisode, t, patient_id=patient.pk) for t in read.treatments]
         visits += [_new(Visit, v["visit"], patient_id=patient.pk) for v in read.visits]
-    _insert(antibodies)
-    _insert(treatments)
-    _insert(visits)
+    insert_rows(AutoantibodyResult, antibodies)
+    insert_rows(TreatmentEpisode, treatments)
+    insert_rows(Visit, visits)
 
     mmts: list[MMT8] = []
     haqs: list[HAQ] = []
@@ -291,9 +217,9 @@ def patients_bulk_create(
             _new(LabResult, values, visit_id=visit.pk, enzyme=enzyme)
             for enzyme, values in parsed["labs"].items()
         ]
-    _insert(mmts)
-    _insert(haqs)
-    _insert(labs)
+    insert_rows(MMT8, mmts)
+    insert_rows(HAQ, haqs)
+    insert_rows(LabResult, labs)
 
     # One "create" event per object, as the per-patient services write them.
     site_of = {patient.pk: patient.site_id for patient in rows}
@@ -317,7 +243,7 @@ def patients_bulk_create(
         events += audit_events(
             actor, obj, None, snapshot(obj), site_id=site_of[patient_id], patient_id=patient_id
         )
-    _insert(events)  # what audit_write does, by the same fast path
+    insert_rows(AuditEvent, events)  # what audit_write does, by the same fast path
 
     if score:
         request_scoring(patient.pk for patient in rows)
