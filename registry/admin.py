@@ -1,10 +1,15 @@
 """Admin for data managers. Every change made here is audited (source "admin") and triggers
 re-scoring, through the same audit functions the services use."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from registry.audit import Actor, audit_events, audit_write, snapshot
+from registry.errors import LockedError
 from registry.models import (
     AuditEvent,
     AutoantibodyResult,
@@ -24,6 +29,17 @@ def _patient_of(obj):
         if related is not None:
             return related if attr == "patient" else related.patient
     return obj if isinstance(obj, Patient) else None
+
+
+@contextmanager
+def _locked_refused() -> Iterator[None]:
+    """A deletion that signed data depend on (a treatment episode whose response a locked
+    visit's scores measure) is refused as a 403 with the reason, and the admin's transaction,
+    audit events included, is rolled back."""
+    try:
+        yield
+    except LockedError as exc:
+        raise PermissionDenied(str(exc)) from exc
 
 
 class AuditedAdminMixin:
@@ -54,7 +70,8 @@ class AuditedAdminMixin:
 
     def delete_model(self, request, obj):
         self._record(request, obj, snapshot(obj), None)
-        super().delete_model(request, obj)
+        with _locked_refused():
+            super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
@@ -70,7 +87,8 @@ class AuditedAdminMixin:
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
             self._record(request, obj, snapshot(obj), None)
-            obj.delete()
+            with _locked_refused():
+                obj.delete()
         for obj in instances:
             before = befores.get(obj.pk)
             obj.save()

@@ -10,7 +10,10 @@ class ScoringConfig(AppConfig):
     def ready(self) -> None:
         # The one-way hook of DESIGN.md: registry and crf announce changes and ask for scores
         # through these; they never import the scoring app.
+        from django.db.models.signals import pre_delete
+
         from crf import hooks
+        from registry.models import TreatmentEpisode
         from registry.signals import scoring_inputs_changed, visit_deleting, visit_locking
         from scoring import selectors, services, tasks
 
@@ -19,6 +22,9 @@ class ScoringConfig(AppConfig):
         )
         visit_deleting.connect(_on_visit_deleting, dispatch_uid="scoring.visit_deleting")
         visit_locking.connect(_on_visit_locking, dispatch_uid="scoring.visit_locking")
+        pre_delete.connect(
+            _on_episode_deleting, sender=TreatmentEpisode, dispatch_uid="scoring.episode_deleting"
+        )
         hooks.register(scores=selectors.scores_for_visits, preview=services.preview_scores)
 
 
@@ -32,3 +38,9 @@ def _on_visit_locking(sender: Any, visit_id: int, patient_id: int, **kwargs: Any
     from scoring import services
 
     services.score_patients(patient_ids=[patient_id], computed_by=services.process_name("signing"))
+
+
+def _on_episode_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
+    from scoring import services
+
+    services.episode_deleting(episode_id=instance.pk)

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from crf.models import Visit
@@ -517,6 +517,34 @@ def mark_pending(*, patient_ids: Iterable[int]) -> int:
         )
 
 
+def _refuse_if_signed(records: QuerySet[ResponseRecord], depend: str) -> None:
+    """LockedError naming the locked visits among these records' visits: their scores are
+    frozen as signed, so what they were computed from cannot be deleted (issue 8)."""
+    signed = sorted(
+        set(
+            records.filter(visit__status=Visit.Status.LOCKED).values_list(
+                "visit__visit_date", "visit_id"
+            )
+        )
+    )
+    if signed:
+        names = ", ".join(f"{day} (visit {pk})" for day, pk in signed)
+        raise LockedError(
+            f"The scores of the locked visit(s) {names} {depend}; a data manager must unlock "
+            "them before it can be deleted."
+        )
+
+
+def episode_deleting(*, episode_id: int) -> None:
+    """Refuse to delete a treatment episode whose response a locked visit's scores measure
+    (every path: the scoring app connects this to TreatmentEpisode's pre_delete). The links of
+    records to an episode go with it, and a frozen record must keep what it was signed with."""
+    _refuse_if_signed(
+        ResponseRecord.objects.filter(episodes=episode_id),
+        "measure the response to this treatment",
+    )
+
+
 def records_delete_for_visit(*, visit_id: int) -> int:
     """Delete the response records that involve a visit about to be deleted (crf's
     visit_deleting signal, inside the deleting transaction), audited. The patient is re-scored
@@ -529,20 +557,7 @@ def records_delete_for_visit(*, visit_id: int) -> int:
     doomed = ResponseRecord.objects.filter(
         Q(visit_id=visit_id) | Q(reference_visit_id=visit_id) | Q(previous_visit_id=visit_id)
     )
-    signed = sorted(
-        {
-            (str(day), pk)
-            for day, pk in doomed.filter(visit__status=Visit.Status.LOCKED).values_list(
-                "visit__visit_date", "visit_id"
-            )
-        }
-    )
-    if signed:
-        names = ", ".join(f"{day} (visit {pk})" for day, pk in signed)
-        raise LockedError(
-            f"The scores of the locked visit(s) {names} were computed against this visit; "
-            "a data manager must unlock them before it can be deleted."
-        )
+    _refuse_if_signed(doomed, "were computed against this visit")
     site_id = Visit.objects.filter(pk=visit_id).values_list("patient__site_id", flat=True).first()
     olds = [
         (patient_id, StoredRow(pk, visit, reference, algorithm, fp, status, True, None, tuple(out)))

@@ -13,12 +13,12 @@ from django.core.management import call_command
 from crf.services import visit_delete, visit_sign, visit_unlock, visit_verify
 from registry.audit import Actor, value_text
 from registry.errors import LockedError
-from registry.models import AuditEvent
+from registry.models import AuditEvent, TreatmentEpisode
 from registry.services import treatment_delete, treatment_upsert
 from scoring import selectors, tasks
 from scoring.models import ResponseRecord
 from scoring.services import mark_pending, score_patients
-from tests.factories import PatientFactory, SiteFactory
+from tests.factories import PatientFactory, SiteFactory, UserFactory
 from tests.factories import actor_with_role as person
 from tests.scoring.conftest import visit_doc
 
@@ -274,3 +274,69 @@ def test_records_of_a_comparison_that_no_longer_applies_are_deleted_audited(
     deleted = scoring_events(action="delete")
     assert set(deleted.values_list("object_id", flat=True)) == ids
     assert {e.reason for e in deleted} == {"comparison no longer applies"}
+
+
+# --- a treatment whose response signed scores measure -------------------------------------------
+
+
+@pytest.fixture
+def treated(site, patient, series, on_commit):
+    """Rituximab started on the baseline's date: both follow-ups' baseline comparisons measure
+    the response to it. The first follow-up is then signed."""
+    _, signed, _ = series
+    with on_commit():
+        episode, _ = treatment_upsert(
+            actor=Actor(None, "command"),
+            patient=patient,
+            values={**RITUXIMAB, "start_date": date(2020, 1, 8)},
+        )
+    assert ResponseRecord.objects.filter(visit=signed, episodes=episode).count() == 3
+    lock(site, signed)
+    return episode, signed
+
+
+def test_deleting_a_treatment_that_signed_scores_measure_is_refused(site, treated):
+    episode, signed = treated
+    events = AuditEvent.objects.count()
+    with pytest.raises(LockedError, match=r"2020-04-08 \(visit \d+\) measure the response"):
+        treatment_delete(actor=Actor(None, "command", reason="wrong patient"), episode=episode)
+    episode.refresh_from_db()  # still there, with its links and no audit event of the attempt
+    assert ResponseRecord.objects.filter(visit=signed, episodes=episode).count() == 3
+    assert AuditEvent.objects.count() == events
+
+
+def test_the_treatment_delete_page_says_why_it_is_refused(client, site, treated):
+    from django.urls import reverse
+
+    episode, _ = treated
+    coordinator = person(site, "coordinator")
+    client.force_login(coordinator.user)
+    page = client.post(
+        reverse("web:treatment-delete", args=[episode.pk]), {"reason": "wrong patient"}
+    )
+    assert page.status_code == 200
+    assert "a data manager must unlock them" in page.content.decode()
+    episode.refresh_from_db()
+
+
+def test_the_admin_refuses_it_too(client, site, treated):
+    from django.urls import reverse
+
+    episode, _ = treated
+    client.force_login(UserFactory(username="staff", is_staff=True, is_superuser=True))
+    answer = client.post(
+        reverse("admin:registry_treatmentepisode_delete", args=[episode.pk]), {"post": "yes"}
+    )
+    assert answer.status_code == 403
+    episode.refresh_from_db()
+
+
+def test_once_unlocked_the_treatment_can_be_deleted(site, treated, on_commit):
+    episode, signed = treated
+    manager = replace(person(site, "data_manager"), reason="treatment entered on the wrong patient")
+    episode_id = episode.pk
+    with on_commit():
+        visit_unlock(actor=manager, visit=signed)
+        treatment_delete(actor=manager, episode=episode)
+    assert not TreatmentEpisode.objects.filter(pk=episode_id).exists()
+    assert not ResponseRecord.objects.filter(episodes=episode_id).exists()

@@ -30,7 +30,7 @@ from crf.web.views.common import (
 )
 from registry.access import Action
 from registry.documents import Errors, read_autoantibody, read_patient, read_treatment
-from registry.errors import ConflictError, InputError
+from registry.errors import ConflictError, InputError, LockedError
 from registry.models import Patient
 from registry.services import (
     autoantibody_delete,
@@ -482,12 +482,22 @@ def treatment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     episode = get_episode(request, pk, Action.WRITE)
     patient = episode.patient
     form = ReasonForm(request.POST or None)
+    error = ""
     if request.method == "POST" and form.is_valid():
-        treatment_delete(actor=actor(request, form.cleaned_data["reason"]), episode=episode)
-        messages.success(request, "Treatment episode deleted.")
-        return redirect(reverse("web:patient", args=[patient.pk]) + "#treatments")
+        try:
+            treatment_delete(actor=actor(request, form.cleaned_data["reason"]), episode=episode)
+        except LockedError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, "Treatment episode deleted.")
+            return redirect(reverse("web:patient", args=[patient.pk]) + "#treatments")
     return render(
         request,
         "web/confirm_delete.html",
-        {"form": form, "patient": patient, "what": f"the treatment episode {episode}"},
+        {
+            "form": form,
+            "patient": patient,
+            "error": error,
+            "what": f"the treatment episode {episode}",
+        },
     )
