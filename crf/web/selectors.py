@@ -216,7 +216,17 @@ def open_queries(*, user: Any, site_id: int | None) -> QuerySet[DataQuery]:
 
 # --- audit trail ------------------------------------------------------------------------------
 
-VISIT_PARTS = ("crf.mmt8", "crf.haq", "crf.labresult", "crf.dataquery", "crf.signature")
+# What a visit's history lists besides the visit: its instruments, queries and signatures, and
+# the response records that score it (written by the scoring app, audited with source
+# "scoring"; a record's create and delete events hold its visit_id like the others).
+VISIT_PARTS = (
+    "crf.mmt8",
+    "crf.haq",
+    "crf.labresult",
+    "crf.dataquery",
+    "crf.signature",
+    "scoring.responserecord",
+)
 
 
 def patient_history(patient: Patient) -> QuerySet[AuditEvent]:

@@ -8,6 +8,8 @@ import pytest
 from django.urls import reverse
 
 from crf.models import DataQuery, Signature, Visit
+from crf.services import visit_save
+from registry.audit import Actor
 from registry.models import AuditEvent
 from tests.factories import PatientFactory, VisitFactory
 
@@ -171,6 +173,33 @@ def test_visit_history_keeps_a_removed_instrument(as_coordinator, baseline):
     as_coordinator.post(reverse("web:visit-edit", args=[baseline.pk]), data)
     html = as_coordinator.get(reverse("web:visit-history", args=[baseline.pk])).content.decode()
     assert "Delete Lab result" in html and "aldolase belonged to another visit" in html
+
+
+def test_visit_history_shows_how_its_scores_were_computed_and_changed(
+    as_coordinator, patient, baseline, coordinator
+):
+    from scoring.services import score_patients
+    from tests.web.conftest import form_data, visit_doc
+
+    actor = Actor(user=coordinator, source="web")
+    follow_up, _ = visit_save(
+        actor=actor, patient=patient, data=visit_doc(visit_date="2024-06-01", kind="follow_up")
+    )
+    score_patients(patient_ids=[patient.pk])  # as the worker would, whichever the broker
+    changed = form_data(
+        visit_doc(visit_date="2024-06-01", kind="follow_up", physician_global=2.0),
+        version=1,
+        reason="physician global re-read",
+    )
+    as_coordinator.post(reverse("web:visit-edit", args=[follow_up.pk]), changed)
+    score_patients(patient_ids=[patient.pk])
+    html = as_coordinator.get(reverse("web:visit-history", args=[follow_up.pk])).content.decode()
+    rows = [r for r in html.split("<tr") if "Response record" in r]
+    assert any("Create Response record" in r and "Scoring" in r and "scored" in r for r in rows)
+    assert any("Update Response record" in r and "inputs changed" in r for r in rows)
+    # The baseline's history does not list the records that score the follow-up against it.
+    html = as_coordinator.get(reverse("web:visit-history", args=[baseline.pk])).content.decode()
+    assert "Response record" not in html
 
 
 def test_patient_history_shows_the_patients_events(as_coordinator, patient, baseline):

@@ -24,6 +24,7 @@ OBJECT_LABELS = {
     "crf.labresult": "Lab result",
     "crf.dataquery": "Data query",
     "crf.signature": "Signature",
+    "scoring.responserecord": "Response record",
 }
 
 
