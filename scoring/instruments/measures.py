@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import Final, NamedTuple
 
-from ._exact import Number, bounded, positive, reduced_fraction, to_fraction
+from ._exact import Number, bounded, coprime_fraction, positive, reduced_fraction, to_fraction
 from ._frozen import FrozenDict
 from .errors import InstrumentError
 from .mmt import MMT_MAXIMA
@@ -137,9 +138,21 @@ def _enzymes(value: object) -> Mapping[str, EnzymePair]:
             raise InstrumentError(f"enzymes.{key}", "must be a (value, uln) pair")
         if len(pair) != 2:
             raise InstrumentError(f"enzymes.{key}", "must be a (value, uln) pair")
+        raw_amount, raw_uln = pair
+        # The common case inlined — two finite Decimals from the database, both positive —
+        # as positive() would convert them; anything else goes through positive() and its
+        # errors. This runs for every enzyme of every visit scored.
+        if type(raw_amount) is Decimal and type(raw_uln) is Decimal:
+            if raw_amount.is_finite() and raw_uln.is_finite():
+                amount_n, amount_d = raw_amount.as_integer_ratio()
+                uln_n, uln_d = raw_uln.as_integer_ratio()
+                if amount_n > 0 and uln_n > 0:
+                    usable[key] = (coprime_fraction(amount_n, amount_d),
+                                   coprime_fraction(uln_n, uln_d))  # fmt: skip
+                    continue
         value_field, uln_field = _FIELDS[key]
-        amount = positive(pair[0], value_field)
-        uln = positive(pair[1], uln_field)
+        amount = positive(raw_amount, value_field)
+        uln = positive(raw_uln, uln_field)
         if amount is not None and uln is not None:
             usable[key] = (amount, uln)
     return FrozenDict(usable) if usable else _NO_ENZYMES
