@@ -257,6 +257,7 @@ def visit_delete(*, actor: Actor, visit: Visit, expected_version: int | None = N
     A submitted visit needs a reason; a visit that was ever signed cannot be deleted, because its
     signature records must stay linked to it (21 CFR 11.70).
     """
+    _lock_patient(visit.patient_id)  # the response records of the patient go too
     visit = Visit.objects.select_for_update().get(pk=visit.pk)
     if expected_version is not None and visit.version != expected_version:
         raise ConflictError("The visit was changed by someone else.", current_version=visit.version)
@@ -282,6 +283,14 @@ def visit_delete(*, actor: Actor, visit: Visit, expected_version: int | None = N
     audit_write(events)
     rules_apply(actor=actor, patient=visit.patient)
     request_scoring([visit.patient_id])
+
+
+def _lock_patient(patient_id: int) -> None:
+    """Lock the patient's row before any of its visits, in a transaction that also writes the
+    patient's response records: the scoring tasks lock the patient first and then write records
+    that reference its visits (scoring.selectors.load_inputs), so the other order could wait on
+    a task that waits on this transaction's visit lock — a deadlock."""
+    list(Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk", flat=True))
 
 
 def _require_role(actor: Actor, visit: Visit, roles: set[str], doing: str) -> None:
@@ -341,6 +350,7 @@ def visit_sign(*, actor: Actor, visit: Visit, password: str, meaning: str) -> Si
     21 CFR 11.200(a): a signature outside a continuous session uses both identification
     components; re-entering the password at signing is the registry's application of it.
     """
+    _lock_patient(visit.patient_id)  # the patient is scored before the lock (visit_locking)
     visit = Visit.objects.select_for_update().select_related("patient").get(pk=visit.pk)
     _require_role(actor, visit, {"investigator"}, "sign a visit")
     errors = []

@@ -91,3 +91,77 @@ def test_simultaneous_runs_write_once(save_visit):
         thread.join(timeout=30)
     assert sorted((r.written, r.unchanged) for r in results) == [(0, 3), (3, 0)]
     assert ResponseRecord.objects.count() == 3
+
+
+def _while_a_worker_scores(patient, action) -> tuple[list, object]:
+    """Run `action` in a thread while this thread acts as a scoring task: it holds the patient,
+    then writes records that reference the patient's visits. Returns what the action gave (or
+    raised) and the task's summary."""
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append(action())
+        except Exception as exc:  # noqa: BLE001 - the test reports what went wrong
+            outcome.append(exc)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        Patient.objects.select_for_update().get(pk=patient.pk)
+        thread = threading.Thread(target=run)
+        thread.start()
+        wait_until(waiting_on_a_lock)
+        summary = score_patients(patient_ids=[patient.pk], computed_by="worker")
+    thread.join(timeout=30)
+    return outcome, summary
+
+
+@pytest.fixture
+def verified(save_visit):
+    from crf.services import visit_verify
+    from tests.factories import SiteFactory
+    from tests.factories import actor_with_role as person
+
+    site = SiteFactory(code="DLK")
+    patient = PatientFactory(site=site, birth_year=1968)
+    save_visit(patient, visit_doc("2020-01-08", "baseline"))
+    follow_up = save_visit(patient, visit_doc("2020-04-08", physician_global=3.0))
+    visit_verify(actor=person(site, "monitor"), visit=follow_up)
+    ResponseRecord.objects.all().delete()  # the task below inserts them
+    return site, patient, follow_up
+
+
+def test_signing_while_a_task_scores_the_patient_waits_for_it_without_deadlock(verified):
+    """Signing scores the patient inside its transaction, so it takes the patient's lock as a
+    task does, and first: a task holding the patient and writing records that reference the
+    visit must not find the visit locked by a signature that waits on that same patient."""
+    from crf.services import visit_sign
+    from tests.factories import actor_with_role as person
+
+    site, patient, follow_up = verified
+    investigator = person(site, "investigator")
+    outcome, summary = _while_a_worker_scores(
+        patient,
+        lambda: visit_sign(actor=investigator, visit=follow_up, password="pw", meaning="review"),
+    )
+    assert [type(o).__name__ for o in outcome] == ["Signature"]
+    assert summary.written == 3
+    follow_up.refresh_from_db()
+    assert follow_up.status == Visit.Status.LOCKED
+
+
+def test_deleting_a_visit_while_a_task_scores_the_patient_waits_for_it(verified):
+    from dataclasses import replace
+
+    from crf.services import visit_delete
+    from tests.factories import actor_with_role as person
+
+    site, patient, follow_up = verified
+    coordinator = replace(person(site, "coordinator"), reason="entered twice")
+    outcome, _ = _while_a_worker_scores(
+        patient, lambda: visit_delete(actor=coordinator, visit=follow_up)
+    )
+    assert outcome == [None]
+    assert not Visit.objects.filter(pk=follow_up.pk).exists()
+    assert not ResponseRecord.objects.filter(visit=follow_up.pk).exists()
