@@ -20,7 +20,7 @@ from registry.vocabularies import (
     Route,
     Sex,
 )
-from scoring.instruments import HAQ_CATEGORIES
+from scoring.instruments import EXAMPLE_CASE, HAQ_CATEGORIES
 
 Schema = dict[str, Any]
 
@@ -677,26 +677,7 @@ def _calculator() -> dict[str, Schema]:
             ["population", "baseline", "followup"],
             "One case (SCORING.md §6).",
         ),
-        "example": {
-            "population": "adult",
-            "baseline": {
-                "physician_global": 6.0,
-                "patient_global": 5.0,
-                "extramuscular": 4.0,
-                "haq": 1.5,
-                "mmt": {"total": 120, "max": 150},
-                "cmas": None,
-                "enzymes": {"ck": {"value": 2000, "uln": 200}, "ldh": {"value": 300, "uln": 250}},
-            },
-            "followup": {
-                "physician_global": 3.0,
-                "patient_global": 4.0,
-                "extramuscular": 2.0,
-                "haq": 1.0,
-                "mmt": {"total": 132, "max": 150},
-                "enzymes": {"ck": {"value": 500, "uln": 200}, "ldh": {"value": 260, "uln": 250}},
-            },
-        },
+        "example": EXAMPLE_CASE,
     }
     result = {
         "type": "object",

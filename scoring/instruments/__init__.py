@@ -6,7 +6,7 @@ changes and band look-ups is exact (``fractions.Fraction``); results are frozen 
 carry their algorithm identifier and every intermediate value.
 """
 
-from .calculator import calculate, calculate_case
+from .calculator import EXAMPLE_CASE, calculate, calculate_case
 from .doi import ALGORITHM as DOI_ALGORITHM
 from .doi import DoiMeasure, DoiResult, score_doi
 from .errors import CalculatorInputError, InstrumentError
@@ -36,6 +36,7 @@ from .worsening import (
 )
 
 __all__ = [
+    "EXAMPLE_CASE",
     "ADULT",
     "BILATERAL_GROUPS",
     "CHAQ_CATEGORIES",

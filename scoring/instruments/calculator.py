@@ -24,6 +24,28 @@ from .mmt import MMT_MAXIMA
 from .population import POPULATIONS
 from .results import score_pair, to_json
 
+EXAMPLE_CASE: Mapping[str, Any] = {
+    "population": "adult",
+    "baseline": {
+        "physician_global": 6.0,
+        "patient_global": 5.0,
+        "extramuscular": 4.0,
+        "haq": 1.5,
+        "mmt": {"total": 120, "max": 150},
+        "cmas": None,
+        "enzymes": {"ck": {"value": 2000, "uln": 200}, "ldh": {"value": 300, "uln": 250}},
+    },
+    "followup": {
+        "physician_global": 3.0,
+        "patient_global": 4.0,
+        "extramuscular": 2.0,
+        "haq": 1.0,
+        "mmt": {"total": 132, "max": 150},
+        "enzymes": {"ck": {"value": 500, "uln": 200}, "ldh": {"value": 260, "uln": 250}},
+    },
+}
+"""The input case of SCORING.md §6, as documented there: the API's example, and the tests'."""
+
 CASE_KEYS: tuple[str, ...] = ("population", "baseline", "followup")
 VISIT_KEYS: tuple[str, ...] = (
     "physician_global",

@@ -8,28 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from scoring.instruments import EXAMPLE_CASE
+
 REPO = Path(__file__).resolve().parents[2]
 
-CASE = {
-    "population": "adult",
-    "baseline": {
-        "physician_global": 6.0,
-        "patient_global": 5.0,
-        "extramuscular": 4.0,
-        "haq": 1.5,
-        "mmt": {"total": 120, "max": 150},
-        "cmas": None,
-        "enzymes": {"ck": {"value": 2000, "uln": 200}, "ldh": {"value": 300, "uln": 250}},
-    },
-    "followup": {
-        "physician_global": 3.0,
-        "patient_global": 4.0,
-        "extramuscular": 2.0,
-        "haq": 1.0,
-        "mmt": {"total": 132, "max": 150},
-        "enzymes": {"ck": {"value": 500, "uln": 200}, "ldh": {"value": 260, "uln": 250}},
-    },
-}
+CASE = EXAMPLE_CASE  # SCORING.md §6
 
 
 def run(*args, stdin=""):
