@@ -50,18 +50,51 @@ def snapshot(instance: models.Model) -> dict[str, str | None]:
     }
 
 
-def _event(actor: Actor, action: str, instance: models.Model, *, site_id, patient_id, **kw):
-    return AuditEvent(
-        actor_id=actor.user_id,
-        source=actor.source,
-        action=action,
-        site_id=site_id,
-        patient_id=patient_id,
-        object_type=instance._meta.label_lower,
-        object_id=instance.pk,
-        reason=actor.reason,
-        **kw,
-    )
+def event_values(
+    actor: Actor,
+    object_type: str,
+    object_id: int,
+    before: dict[str, str | None] | None,
+    after: dict[str, str | None] | None,
+    *,
+    site_id: int | None,
+    patient_id: int | None,
+) -> list[dict[str, Any]]:
+    """The audit events describing the change from `before` to `after` (None = did not exist /
+    deleted), as field values: what the bulk paths insert (registry.fastwrite.insert_events)
+    and audit_events makes instances of.
+
+    A creation or deletion is one event holding the whole record as JSON; an update is one event
+    per changed field, so a reviewer sees exactly what moved.
+    """
+    common = {
+        "actor_id": actor.user_id,
+        "source": actor.source,
+        "site_id": site_id,
+        "patient_id": patient_id,
+        "object_type": object_type,
+        "object_id": object_id,
+        "field": "",
+        "old_value": None,
+        "new_value": None,
+        "reason": actor.reason,
+    }
+    if before is None and after is not None:
+        return [{**common, "action": "create", "new_value": json.dumps(after)}]
+    if after is None and before is not None:
+        return [{**common, "action": "delete", "old_value": json.dumps(before)}]
+    assert before is not None and after is not None
+    return [
+        {
+            **common,
+            "action": "update",
+            "field": name,
+            "old_value": before.get(name),
+            "new_value": new,
+        }
+        for name, new in after.items()
+        if before.get(name) != new
+    ]
 
 
 def audit_events(
@@ -73,24 +106,17 @@ def audit_events(
     site_id: int | None,
     patient_id: int | None,
 ) -> list[AuditEvent]:
-    """Events describing the change from `before` to `after` (None = did not exist / deleted).
-
-    A creation or deletion is one event holding the whole record as JSON; an update is one event
-    per changed field, so a reviewer sees exactly what moved.
-    """
-    ids = {"site_id": site_id, "patient_id": patient_id}
-    if before is None and after is not None:
-        return [_event(actor, "create", instance, new_value=json.dumps(after), **ids)]
-    if after is None and before is not None:
-        return [_event(actor, "delete", instance, old_value=json.dumps(before), **ids)]
-    assert before is not None and after is not None
-    return [
-        _event(
-            actor, "update", instance, field=name, old_value=before.get(name), new_value=new, **ids
-        )
-        for name, new in after.items()
-        if before.get(name) != new
-    ]
+    """event_values for a model instance, as unsaved AuditEvents (audit_write saves them)."""
+    values = event_values(
+        actor,
+        instance._meta.label_lower,
+        instance.pk,
+        before,
+        after,
+        site_id=site_id,
+        patient_id=patient_id,
+    )
+    return [AuditEvent(**value) for value in values]
 
 
 def audit_write(events: list[AuditEvent]) -> None:

@@ -440,28 +440,27 @@ class StoredRow:
     outcome: tuple[Any, ...]  # OUTCOME_FIELDS' values
 
 
-def stored_rows(patient_ids: Iterable[int]) -> dict[int, dict[tuple[int, int, str], StoredRow]]:
-    """The stored records of these patients, by patient and (visit, reference, algorithm)."""
-    rows: dict[int, dict[tuple[int, int, str], StoredRow]] = defaultdict(dict)
-    query = ResponseRecord.objects.filter(patient_id__in=list(patient_ids)).values_list(
+def stored_of(records: QuerySet[ResponseRecord]) -> Iterator[tuple[int, StoredRow]]:
+    """These records as (patient id, StoredRow): what the pipeline compares and audits."""
+    query = records.values_list(
         "id", "patient_id", "visit_id", "reference_visit_id", "algorithm", "fingerprint",
         "status", "result__isnull", "requested_at", *OUTCOME_FIELDS,
     )  # fmt: skip
-    for (
-        pk,
-        patient_id,
-        visit,
-        reference,
-        algorithm,
-        fp,
-        status,
-        no_result,
-        requested,
-        *outcome,
-    ) in query:
-        rows[patient_id][(visit, reference, algorithm)] = StoredRow(
-            pk, visit, reference, algorithm, fp, status, not no_result, requested, tuple(outcome)
+    for pk, patient, visit, reference, algorithm, fp, status, no_result, requested, *out in query:
+        yield (
+            patient,
+            StoredRow(
+                pk, visit, reference, algorithm, fp, status, not no_result, requested, tuple(out)
+            ),
         )
+
+
+def stored_rows(patient_ids: Iterable[int]) -> dict[int, dict[tuple[int, int, str], StoredRow]]:
+    """The stored records of these patients, by patient and (visit, reference, algorithm)."""
+    rows: dict[int, dict[tuple[int, int, str], StoredRow]] = defaultdict(dict)
+    records = ResponseRecord.objects.filter(patient_id__in=list(patient_ids))
+    for patient_id, row in stored_of(records):
+        rows[patient_id][(row.visit, row.reference, row.algorithm)] = row
     return rows
 
 

@@ -23,7 +23,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from crf.models import Visit
-from registry.audit import value_text
+from registry.audit import Actor, event_values, value_text
 from registry.errors import LockedError
 from registry.fastwrite import insert_events
 from registry.models import AuditEvent, Patient
@@ -55,6 +55,7 @@ from scoring.selectors import (
     expected_rows,
     load_inputs,
     row_inputs_json,
+    stored_of,
     stored_rows,
 )
 
@@ -333,26 +334,10 @@ def _score(patient_ids: Iterable[int], force: bool, computed_by: str) -> Scoring
 _RECORD_TYPE = ResponseRecord._meta.label_lower
 
 
-def _outcome_text(values: Iterable[Any]) -> dict[str, str | None]:
-    return dict(zip(OUTCOME_FIELDS, map(value_text, values), strict=True))
-
-
-def _record_event(
-    site_id: int | None, patient_id: int, record_id: int, action: str, reason: str, **values: Any
-) -> dict[str, Any]:
-    return {
-        "source": AuditEvent.Source.SCORING,
-        "action": action,
-        "site_id": site_id,
-        "patient_id": patient_id,
-        "object_type": _RECORD_TYPE,
-        "object_id": record_id,
-        "field": "",
-        "old_value": None,
-        "new_value": None,
-        "reason": reason,
-        **values,
-    }
+def _outcome(visit: int, reference: int, algorithm: str, values: Iterable[Any]) -> dict[str, Any]:
+    """A record as its audit events show it: its key and its outcome, as text."""
+    outcome = dict(zip(OUTCOME_FIELDS, map(value_text, values), strict=True))
+    return {"visit_id": visit, "reference_visit_id": reference, "algorithm": algorithm, **outcome}
 
 
 def _record_events(
@@ -361,55 +346,39 @@ def _record_events(
     """A "create" event holding the new record's outcome, or one "update" event per outcome
     field that moved — a record recomputed to the same result writes none."""
     for patient, old, values in changes:
-        record_id = written[(values["visit_id"], values["reference_visit_id"], values["algorithm"])]
-        new = _outcome_text(values[name] for name in OUTCOME_FIELDS)
+        key = (values["visit_id"], values["reference_visit_id"], values["algorithm"])
+        new = _outcome(*key, (values[name] for name in OUTCOME_FIELDS))
         if old is None:
-            key = {name: values[name] for name in _KEY_COLUMNS}
-            yield _record_event(
-                patient.site_id,
-                patient.id,
-                record_id,
-                AuditEvent.Action.CREATE,
-                "scored",
-                new_value=json.dumps({**key, **new}, sort_keys=True),
-            )
-            continue
-        changed = old.fingerprint != values["fingerprint"]
-        reason = "inputs changed" if changed else "recomputed on request"
-        before = _outcome_text(old.outcome)
-        for name, value in new.items():
-            if before[name] != value:
-                yield _record_event(
-                    patient.site_id,
-                    patient.id,
-                    record_id,
-                    AuditEvent.Action.UPDATE,
-                    reason,
-                    field=name,
-                    old_value=before[name],
-                    new_value=value,
-                )
+            reason = "scored"
+        elif old.fingerprint != values["fingerprint"]:
+            reason = "inputs changed"
+        else:
+            reason = "recomputed on request"
+        before = None if old is None else _outcome(*key, old.outcome)
+        yield from event_values(
+            Actor(None, AuditEvent.Source.SCORING, reason),
+            _RECORD_TYPE,
+            written[key],
+            before,
+            new,
+            site_id=patient.site_id,
+            patient_id=patient.id,
+        )
 
 
 def _deleted_event(
     site_id: int | None, patient_id: int, old: StoredRow, reason: str
 ) -> dict[str, Any]:
-    return _record_event(
-        site_id,
-        patient_id,
+    (event,) = event_values(
+        Actor(None, AuditEvent.Source.SCORING, reason),
+        _RECORD_TYPE,
         old.id,
-        AuditEvent.Action.DELETE,
-        reason,
-        old_value=json.dumps(
-            {
-                "visit_id": old.visit,
-                "reference_visit_id": old.reference,
-                "algorithm": old.algorithm,
-                **_outcome_text(old.outcome),
-            },
-            sort_keys=True,
-        ),
+        _outcome(old.visit, old.reference, old.algorithm, old.outcome),
+        None,
+        site_id=site_id,
+        patient_id=patient_id,
     )
+    return event
 
 
 Written = dict[tuple[int, int, str], int]  # (visit, reference, algorithm) -> record id
@@ -559,13 +528,7 @@ def records_delete_for_visit(*, visit_id: int) -> int:
     )
     _refuse_if_signed(doomed, "were computed against this visit")
     site_id = Visit.objects.filter(pk=visit_id).values_list("patient__site_id", flat=True).first()
-    olds = [
-        (patient_id, StoredRow(pk, visit, reference, algorithm, fp, status, True, None, tuple(out)))
-        for pk, patient_id, visit, reference, algorithm, fp, status, *out in doomed.values_list(
-            "id", "patient_id", "visit_id", "reference_visit_id", "algorithm", "fingerprint",
-            "status", *OUTCOME_FIELDS,
-        )
-    ]  # fmt: skip
+    olds = list(stored_of(doomed))
     ids = [old.id for _, old in olds]
     ResponseEpisode.objects.filter(record_id__in=ids).delete()
     count, _ = ResponseRecord.objects.filter(pk__in=ids).delete()

@@ -19,7 +19,6 @@ Whenever this module is unsure it hands the patient to the service, so the answe
 the service's; tests/api/test_ingest.py pins that both paths store the same rows and events.
 """
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from django.db.models import Prefetch
 from crf.documents import read_visit
 from crf.models import HAQ, MMT8, LabResult, Visit
 from crf.quality import findings, rules_apply
-from registry.audit import _SKIP, Actor, value_text
+from registry.audit import _SKIP, Actor, event_values, value_text
 from registry.documents import (
     Errors,
     expect_list,
@@ -42,7 +41,7 @@ from registry.documents import (
     read_treatment,
 )
 from registry.fastwrite import insert_events, insert_rows
-from registry.models import AuditEvent, AutoantibodyResult, Patient, Site, TreatmentEpisode
+from registry.models import AutoantibodyResult, Patient, Site, TreatmentEpisode
 from registry.signals import request_scoring
 from registry.vocabularies import serology_group
 
@@ -225,20 +224,10 @@ def _snapshot(instance: models.Model) -> dict[str, str | None]:
 
 
 def _create_event(who: Actor, instance: models.Model, ids: dict[str, Any]) -> dict[str, Any]:
-    """The values of registry.audit.audit_events(who, instance, None, snapshot(instance)):
-    the one "create" event the services write for a new object."""
-    return {
-        "actor_id": who.user_id,
-        "source": who.source,
-        "action": AuditEvent.Action.CREATE,
-        "object_type": instance._meta.label_lower,
-        "object_id": instance.pk,
-        "field": "",
-        "old_value": None,
-        "new_value": json.dumps(_snapshot(instance)),
-        "reason": who.reason,
-        **ids,
-    }
+    """The one "create" event the services write for a new object (registry.audit), from the
+    instance's values read without its snapshot()."""
+    label = instance._meta.label_lower
+    return event_values(who, label, instance.pk, None, _snapshot(instance), **ids)[0]
 
 
 def _create_events(actor: Actor, patients: Sequence[PatientRows]) -> list[dict[str, Any]]:
