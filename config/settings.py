@@ -115,6 +115,9 @@ INSTALLED_APPS = [
     "crf",
     "scoring",
     "reports",
+    # The interface above every domain app: the HTTP API and the server-rendered pages.
+    "api",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -140,10 +143,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "crf.web.context_processors.web",
+                "web.context_processors.web",
             ],
-            # The web pages' template tags live in crf.web, which is not an app of its own.
-            "libraries": {"web": "crf.web.templatetags.web"},
         },
     },
 ]
@@ -207,14 +208,14 @@ if not DEBUG:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # First, so that a request without credentials gets 401 with WWW-Authenticate: Token.
-        "crf.api.authentication.HashedTokenAuthentication",
+        "api.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["crf.api.parsers.JSONDocumentParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONDocumentParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "crf.api.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": False,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -239,10 +240,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "PREPROCESSING_HOOKS": ["crf.api.schema.canonical_endpoints"],
+    "PREPROCESSING_HOOKS": ["api.schema.canonical_endpoints"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "crf.api.schema.add_components",
+        "api.schema.add_components",
     ],
 }
 

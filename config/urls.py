@@ -1,19 +1,19 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from crf.api.urls import catch_all as api_not_found
+from api.urls import catch_all as api_not_found
 
 admin.site.site_header = "Myositis registry"
 admin.site.site_title = "Myositis registry"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/", include("crf.api.urls")),
+    path("api/", include("api.urls")),
     # Investigator reports: GET /api/v1/reports/outcomes-by-treatment/ and the /reports/ pages.
-    path("api/v1/reports/", include("reports.api_urls")),
-    path("reports/", include("reports.urls")),
+    path("api/v1/reports/", include("api.reports_urls")),
+    path("reports/", include("web.reports_urls")),
     # The coordinators' web pages: "/", /accounts/, /patients/, /visits/, /queries/, /audit/.
-    path("", include("crf.web.urls")),
+    path("", include("web.urls")),
 ]
 
 # Unknown /api/ URLs answer JSON 404. Keep this last: it would shadow any /api/ route after it.

@@ -8,14 +8,13 @@ class ScoringConfig(AppConfig):
     verbose_name = "Scoring: IMACS and ACR/EULAR response"
 
     def ready(self) -> None:
-        # The one-way hook of DESIGN.md: registry and crf announce changes and ask for scores
-        # through these; they never import the scoring app.
+        # The one-way hook of DESIGN.md: registry and crf announce changes through these signals;
+        # they never import the scoring app.
         from django.db.models.signals import pre_delete
 
-        from crf import hooks
         from registry.models import TreatmentEpisode
         from registry.signals import scoring_inputs_changed, visit_deleting, visit_locking
-        from scoring import selectors, services, tasks
+        from scoring import tasks
 
         scoring_inputs_changed.connect(
             tasks.on_scoring_inputs_changed, dispatch_uid="scoring.request_scoring"
@@ -25,7 +24,6 @@ class ScoringConfig(AppConfig):
         pre_delete.connect(
             _on_episode_deleting, sender=TreatmentEpisode, dispatch_uid="scoring.episode_deleting"
         )
-        hooks.register(scores=selectors.scores_for_visits, preview=services.preview_scores)
 
 
 def _on_visit_deleting(sender: Any, visit_id: int, **kwargs: Any) -> None:

@@ -2,7 +2,7 @@ import copy
 
 import pytest
 
-from crf.api.schema import SUBMISSION_EXAMPLE
+from api.schema import SUBMISSION_EXAMPLE
 from registry.audit import Actor
 
 # The patient and visit of DESIGN.md's submission document example, used across the tests: the

@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from crf.api.ingest import patients_create, sort_patients
+from api.ingest import patients_create, sort_patients
 from registry.audit import Actor
 from registry.models import Membership, Patient
 from registry.tokens import api_token_issue

@@ -1,4 +1,4 @@
-"""The submission service's fast paths (crf/api/ingest.py) against crf.services.
+"""The submission service's fast paths (api/ingest.py) against crf.services.
 
 New patients are created in bulk and unchanged ones answered without writing; both must be
 indistinguishable from patient_document_save: the same rows, the same audit events, the same
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.db import DatabaseError, transaction
 
-from crf.api.ingest import is_unchanged, patients_create, read_patient_rows, sort_patients
+from api.ingest import is_unchanged, patients_create, read_patient_rows, sort_patients
 from crf.models import HAQ, MMT8, DataQuery, LabResult, Visit
 from crf.services import patient_document_save
 from registry.audit import Actor, snapshot
@@ -230,7 +230,7 @@ def test_anything_unusual_goes_to_the_service():
 
 @pytest.mark.django_db
 def test_the_fast_snapshot_is_the_audit_snapshot():
-    from crf.api.ingest import _snapshot
+    from api.ingest import _snapshot
 
     site = SiteFactory(code="MAN")
     for data in documents():

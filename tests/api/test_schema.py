@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from crf.api.schema import DOCUMENT_KEYS, SUBMISSION_EXAMPLE
+from api.schema import DOCUMENT_KEYS, SUBMISSION_EXAMPLE
 from tests.api.conftest import patient_document, store, token_client
 from tests.factories import MembershipFactory, SiteFactory
 

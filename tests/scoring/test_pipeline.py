@@ -10,11 +10,12 @@ import pytest
 from django.db import IntegrityError, transaction
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
-from crf import hooks
 from crf.models import HAQ, Visit
 from crf.services import visit_delete
 from registry.services import patient_upsert, treatment_upsert
 from scoring import selectors, tasks
+from scoring import selectors as scoring_selectors
+from scoring import services as scoring_services
 from scoring.instruments import calculate_case
 from scoring.models import ResponseEpisode, ResponseRecord
 from scoring.services import score_patients
@@ -264,7 +265,7 @@ def test_inputs_that_cannot_be_read_fail_the_record_with_the_error(patient, save
 def test_scores_hook_shows_records_grouped_by_reference(patient, save_visit):
     baseline = save_visit(patient, visit_doc("2020-01-08", "baseline"))
     follow_up = save_visit(patient, visit_doc("2020-04-08", **IMPROVED))
-    scores = hooks.scores_for_visits([baseline.pk, follow_up.pk])
+    scores = scoring_selectors.scores_for_visits([baseline.pk, follow_up.pk])
     assert scores.get(baseline.pk, []) == []
     [entry] = scores[follow_up.pk]
     assert entry["reference_visit"] == {"id": baseline.pk, "date": "2020-01-08"}
@@ -278,7 +279,7 @@ def test_scores_hook_shows_records_grouped_by_reference(patient, save_visit):
 def test_scores_hook_lists_comparisons_not_scored_yet_as_pending(patient, save_visit):
     baseline = save_visit(patient, visit_doc("2020-01-08", "baseline"))
     follow_up = Visit.objects.create(patient=patient, visit_date=date(2020, 4, 8))
-    [entry] = hooks.scores_for_visits([follow_up.pk])[follow_up.pk]
+    [entry] = scoring_selectors.scores_for_visits([follow_up.pk])[follow_up.pk]
     assert entry["reference_visit"]["id"] == baseline.pk
     assert (entry["status"], entry["acr_eular"]) == ("pending", None)
 
@@ -292,7 +293,7 @@ def test_scores_hook_query_count_does_not_grow_with_visits(
         save_visit(patient, visit_doc("2020-01-08", "baseline"))
         visit_ids.append(save_visit(patient, visit_doc("2020-04-08", **IMPROVED)).pk)
     with django_assert_max_num_queries(4):
-        scores = hooks.scores_for_visits(visit_ids)
+        scores = scoring_selectors.scores_for_visits(visit_ids)
     assert all(len(scores[pk]) == 1 for pk in visit_ids)
 
 
@@ -303,7 +304,7 @@ def test_preview_hook_scores_without_storing(patient, save_visit):
         follow_up = Visit.objects.create(
             patient=patient, visit_date=date(2020, 4, 8), physician_global=Decimal(3)
         )
-        preview = hooks.preview_scores([patient.pk])
+        preview = scoring_services.preview_scores([patient.pk])
         transaction.set_rollback(True)
     assert not records().exists()
     [entry] = preview[follow_up.pk]

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from crf import hooks
 from crf.services import visit_save
 from registry.audit import Actor
+from scoring import selectors as scoring_selectors
 from tests.factories import TreatmentFactory
 from tests.web.conftest import visit_doc
 
@@ -46,7 +46,7 @@ def scored(patient, coordinator, django_capture_on_commit_callbacks):
 
 
 def baseline_entry(visit):
-    entries = hooks.scores_for_visits([visit.pk])[visit.pk]
+    entries = scoring_selectors.scores_for_visits([visit.pk])[visit.pk]
     return next(e for e in entries if e["reference_kind"] == "baseline")
 
 

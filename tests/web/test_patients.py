@@ -258,7 +258,7 @@ def test_a_second_episode_with_the_same_drug_and_start_is_refused(as_coordinator
 
 
 def test_filtered_count_is_capped_and_says_so(as_coordinator, site, monkeypatch):
-    from crf.web import selectors
+    from web import selectors
 
     monkeypatch.setattr(selectors, "COUNT_CAP", 3)
     for n in range(5):

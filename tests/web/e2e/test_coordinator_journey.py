@@ -9,9 +9,9 @@ from datetime import date
 
 import pytest
 
-from crf import hooks
 from crf.models import Visit
 from registry.models import Membership, Patient
+from scoring import selectors as scoring_selectors
 from scoring.instruments import HAQ_CATEGORIES
 from tests.conftest import EXAMPLE_VISIT
 from tests.factories import PatientFactory, SiteFactory, UserFactory
@@ -174,7 +174,7 @@ def test_coordinator_enters_a_patient_and_two_visits_by_keyboard(people, new_pag
     assert "DOI met" in row.inner_text()
     entry = next(
         e
-        for e in hooks.scores_for_visits([follow_up.pk])[follow_up.pk]
+        for e in scoring_selectors.scores_for_visits([follow_up.pk])[follow_up.pk]
         if e["reference_kind"] == "baseline"
     )
     assert (entry["acr_eular"]["score"], entry["imacs_doi"]["met"]) == (57.5, True)

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 
 from crf.models import DataQuery, Signature
-from crf.web.visit_form import parse_number
 from registry.models import Site
 from registry.security import is_locked_out
 from registry.vocabularies import (
@@ -22,6 +21,7 @@ from registry.vocabularies import (
     Route,
     Sex,
 )
+from web.visit_form import parse_number
 
 DATE_HINT = "YYYY-MM-DD"
 

@@ -7,11 +7,11 @@ from django.http import Http404, HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from crf.models import DataQuery, Visit
-from crf.web.selectors import visit_with_instruments
-from crf.web.state import web_state
 from registry.access import Action, NotVisible, require
 from registry.audit import Actor
 from registry.models import AutoantibodyResult, Patient, TreatmentEpisode
+from web.selectors import visit_with_instruments
+from web.state import web_state
 
 
 def actor(request: HttpRequest, reason: str = "") -> Actor:

@@ -1,8 +1,7 @@
 """A patient's visits in time with their measures and response scores, for the patient page.
 
-Scores come from the crf.hooks provider that the scoring app registers (crf never imports
-scoring): per visit, one entry per reference visit with `status` pending/done/failed and the
-calculator's `imacs_doi` / `acr_eular` objects (spec/SCORING.md §6).
+Scores come from scoring's selectors: per visit, one entry per reference visit with `status`
+pending/done/failed and the calculator's `imacs_doi` / `acr_eular` objects (spec/SCORING.md §6).
 """
 
 from dataclasses import dataclass, field
@@ -11,9 +10,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from crf import hooks
 from crf.models import HAQ, MMT8, Visit
 from registry.models import TreatmentEpisode
+from scoring import selectors as scoring_selectors
 from scoring.instruments import InstrumentError
 
 
@@ -128,7 +127,7 @@ def build_timeline(
     visits: list[Visit], episodes: list[TreatmentEpisode], open_queries: dict[int, int]
 ) -> dict[str, Any]:
     """Rows of the visits table, one table per treatment episode, and the pending count."""
-    entries = hooks.scores_for_visits([v.pk for v in visits]) if visits else {}
+    entries = scoring_selectors.scores_for_visits([v.pk for v in visits]) if visits else {}
     rows: list[VisitRow] = []
     pending = 0
     references: set[int] = set()

@@ -4,7 +4,7 @@ site switcher, such as the admin's, run no query for it) and the current section
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from crf.web.state import web_state
+from web.state import web_state
 
 
 def _section(request: HttpRequest) -> str:

@@ -10,7 +10,7 @@ from django.forms import BoundField
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from crf.web.labels import MEASURE_LABELS, TIS_CATEGORY_LABELS
+from web.labels import MEASURE_LABELS, TIS_CATEGORY_LABELS
 
 register = template.Library()
 

@@ -7,7 +7,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from crf.api.throttling import check_not_blocked, record_failure
+from api.throttling import check_not_blocked, record_failure
 from registry.tokens import api_token_authenticate
 
 KEYWORD = "Token"

@@ -15,7 +15,10 @@ from typing import Any
 
 from crf.documents import read_visit, visit_document
 from crf.models import HAQ, MMT8, MMT_SIDED_GROUPS, LabResult, Visit
-from crf.web.labels import (
+from registry.documents import Errors
+from registry.models import Patient
+from scoring.instruments import CHAQ_CATEGORIES, HAQ_CATEGORIES, JUVENILE
+from web.labels import (
     CHAQ_ITEM_LABELS,
     CHAQ_NOT_APPLICABLE,
     ENZYME_LABELS,
@@ -25,9 +28,6 @@ from crf.web.labels import (
     MMT_GROUP_LABELS,
     VISIT_FIELD_LABELS,
 )
-from registry.documents import Errors
-from registry.models import Patient
-from scoring.instruments import CHAQ_CATEGORIES, HAQ_CATEGORIES, JUVENILE
 
 ENZYMES = [code for code, _ in LabResult.Enzyme.choices]
 SIDES = ("right", "left")

@@ -15,19 +15,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from crf.services import validation_to_input_error
-from crf.web import selectors
-from crf.web.charts import EPISODE_COLOURS, Band, line_chart
-from crf.web.forms import AutoantibodyForm, PatientForm, ReasonForm, TreatmentForm
-from crf.web.services import patient_edit, patient_register
-from crf.web.state import web_state
-from crf.web.timeline import build_timeline
-from crf.web.views.common import (
-    actor,
-    get_antibody,
-    get_episode,
-    get_patient,
-    permissions,
-)
 from registry.access import Action
 from registry.documents import Errors, read_autoantibody, read_patient, read_treatment
 from registry.errors import ConflictError, InputError, LockedError
@@ -40,6 +27,19 @@ from registry.services import (
 )
 from registry.vocabularies import Diagnosis, SerologyGroup
 from scoring.instruments import JUVENILE
+from web import selectors
+from web.charts import EPISODE_COLOURS, Band, line_chart
+from web.forms import AutoantibodyForm, PatientForm, ReasonForm, TreatmentForm
+from web.services import patient_edit, patient_register
+from web.state import web_state
+from web.timeline import build_timeline
+from web.views.common import (
+    actor,
+    get_antibody,
+    get_episode,
+    get_patient,
+    permissions,
+)
 
 # ACR/EULAR category thresholds (SCORING.md §3), drawn as guides on the TIS chart.
 TIS_GUIDES = {

@@ -8,9 +8,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from crf.web.forms import LoginForm
-from crf.web.state import ALL_SITES, SESSION_KEY, web_state
-from crf.web.views.common import safe_next
+from web.forms import LoginForm
+from web.state import ALL_SITES, SESSION_KEY, web_state
+from web.views.common import safe_next
 
 
 class LoginView(auth_views.LoginView):

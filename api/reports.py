@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crf.api.schema import ref
+from api.schema import ref
 from registry.errors import InputError
 from reports import builders
 from reports.filters import GroupBy, Stratify, parse_filters

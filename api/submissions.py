@@ -2,7 +2,7 @@
 
 Each patient with everything nested in it is one unit, stored all or nothing by crf.services.
 patient_document_save — or, for the new and the unchanged patients that make up most of a bulk
-submission, by the equivalent fast paths of crf/api/ingest.py. A patient with errors is reported
+submission, by the equivalent fast paths of api/ingest.py. A patient with errors is reported
 and skipped, the others are stored. A dry run does the same inside a transaction that is rolled
 back after the scores that would be computed have been previewed, so it stores nothing and
 reports exactly what a real run would.
@@ -13,14 +13,15 @@ from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
 
-from crf import hooks
-from crf.api.ingest import patients_create, sort_patients
+from api.ingest import patients_create, sort_patients
 from crf.services import patient_document_save
 from registry.access import Action, NotVisible, require
 from registry.audit import Actor
 from registry.documents import Errors, expect_list, expect_object, join
 from registry.errors import ConflictError, InputError, LockedError
 from registry.models import Site
+from scoring import selectors as scoring_selectors
+from scoring import services as scoring_services
 
 DOCUMENT_KEYS = ("site", "patients")
 STATUSES = ("created", "updated", "unchanged", "error")
@@ -135,11 +136,11 @@ def visit_scoring_state(entries: list[dict[str, Any]]) -> str:
 def _attach_scores(results: list[dict[str, Any]], *, dry_run: bool) -> None:
     stored = [r for r in results if r["status"] != "error"]
     if dry_run:
-        scores = hooks.preview_scores([r["id"] for r in stored])
+        scores = scoring_services.preview_scores([r["id"] for r in stored])
     else:
         # Eagerly (no broker) scoring ran on commit, before this answer; with a broker the
         # changed patients' visits are pending until a worker scores them.
-        scores = hooks.scores_for_visits([v["id"] for r in stored for v in r["visits"]])
+        scores = scoring_selectors.scores_for_visits([v["id"] for r in stored for v in r["visits"]])
     for patient in stored:
         for visit in patient["visits"]:
             entries = scores.get(visit["id"], [])
@@ -172,7 +173,7 @@ def _stored_patient(index: int, stored: dict[str, Any]) -> dict[str, Any]:
 
 
 def _store(actor: Actor, site: Site, patients: list) -> list[dict[str, Any]]:
-    """Every patient's result, in the document's order (crf/api/ingest.py: the fast paths)."""
+    """Every patient's result, in the document's order (api/ingest.py: the fast paths)."""
     results: list[dict[str, Any] | None] = [None] * len(patients)
     new, unchanged, rest = sort_patients(site, patients)
     for rows in unchanged:

@@ -9,7 +9,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from crf.api.schema import ref
+from api.schema import ref
 from crf.documents import visit_document
 from crf.models import Visit
 from registry.models import AuditEvent, AutoantibodyResult, Patient, Site, TreatmentEpisode

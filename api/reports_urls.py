@@ -3,7 +3,7 @@ catch-all 404). The slash-less alias matches the API's other routes."""
 
 from django.urls import path
 
-from reports.api import OutcomesByTreatmentView
+from api.reports import OutcomesByTreatmentView
 
 urlpatterns = [
     path(

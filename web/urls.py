@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crf.web.views import auth, patients, trust, visits
+from web.views import auth, patients, trust, visits
 
 app_name = "web"
 

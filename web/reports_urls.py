@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from reports import views
+from web.views import reports as views
 
 app_name = "reports"
 

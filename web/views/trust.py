@@ -29,20 +29,20 @@ from crf.services import (
     visit_unlock,
     visit_verify,
 )
-from crf.web import selectors
-from crf.web.forms import (
+from registry.access import Action
+from registry.errors import InputError
+from registry.selectors import audit_trail
+from web import selectors
+from web.forms import (
     QueryAnswerForm,
     QueryCloseForm,
     QueryRaiseForm,
     ReasonForm,
     SignForm,
 )
-from crf.web.state import web_state
-from crf.web.views.common import actor, errors_text, get_query, get_visit
-from crf.web.views.visits import _query_fields, visit_context
-from registry.access import Action
-from registry.errors import InputError
-from registry.selectors import audit_trail
+from web.state import web_state
+from web.views.common import actor, errors_text, get_query, get_visit
+from web.views.visits import _query_fields, visit_context
 
 
 def _visit_url(visit: Visit, anchor: str = "") -> str:

@@ -9,18 +9,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from crf import hooks
 from crf.models import DataQuery, Signature, Visit
 from crf.services import visit_delete, visit_save
-from crf.web import selectors
-from crf.web.forms import QueryAnswerForm, QueryCloseForm, QueryRaiseForm, ReasonForm
-from crf.web.labels import ENZYME_LABELS, MEASURE_LABELS, MMT_GROUP_LABELS, VISIT_FIELD_LABELS
-from crf.web.timeline import Score, measures_of
-from crf.web.views.common import actor, get_patient, get_visit, permissions
-from crf.web.visit_form import VisitForm, reader_errors
 from registry.access import Action
 from registry.errors import ConflictError, InputError, LockedError
 from registry.models import Patient
+from scoring import selectors as scoring_selectors
+from web import selectors
+from web.forms import QueryAnswerForm, QueryCloseForm, QueryRaiseForm, ReasonForm
+from web.labels import ENZYME_LABELS, MEASURE_LABELS, MMT_GROUP_LABELS, VISIT_FIELD_LABELS
+from web.timeline import Score, measures_of
+from web.views.common import actor, get_patient, get_visit, permissions
+from web.visit_form import VisitForm, reader_errors
 
 
 def _save(request: HttpRequest, form: VisitForm, patient: Patient, visit: Visit | None):
@@ -129,7 +129,7 @@ def _query_fields(visit: Visit) -> list[tuple[str, str]]:
 
 def visit_context(request: HttpRequest, visit: Visit) -> dict[str, Any]:
     patient = visit.patient
-    scores = [Score(e) for e in hooks.scores_for_visits([visit.pk]).get(visit.pk, [])]
+    scores = [Score(e) for e in scoring_selectors.scores_for_visits([visit.pk]).get(visit.pk, [])]
     queries = list(
         DataQuery.objects.filter(visit=visit)
         .select_related("raised_by", "answered_by", "closed_by")
@@ -180,7 +180,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def visit_explain(request: HttpRequest, pk: int) -> HttpResponse:
     """Each measure's percent change and points against each reference visit."""
     visit = get_visit(request, pk)
-    entries = hooks.scores_for_visits([visit.pk]).get(visit.pk, [])
+    entries = scoring_selectors.scores_for_visits([visit.pk]).get(visit.pk, [])
     reference_ids = [e["reference_visit"]["id"] for e in entries]
     references = {
         v.pk: v

@@ -1,7 +1,7 @@
 """Views of the HTTP API: thin — parse, check site access, call a selector or a service, answer.
 
 Access rules live in registry/access.py, writes in the services, errors in one handler
-(crf/api/exceptions.py). Another site's records answer 404 and never appear in lists.
+(api/exceptions.py). Another site's records answer 404 and never appear in lists.
 """
 
 import base64
@@ -22,13 +22,12 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from crf import hooks
-from crf.api.idempotency import HEADER as IDEMPOTENCY_HEADER
-from crf.api.idempotency import idempotent
-from crf.api.parsers import DecimalJSONParser, JSONDocumentParser, MergePatchParser
-from crf.api.patch import visit_patch
-from crf.api.schema import SUBMISSION_EXAMPLE, ref
-from crf.api.serializers import (
+from api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from api.idempotency import idempotent
+from api.parsers import DecimalJSONParser, JSONDocumentParser, MergePatchParser
+from api.patch import visit_patch
+from api.schema import SUBMISSION_EXAMPLE, ref
+from api.serializers import (
     MAX_ID,
     AuditEventSerializer,
     AuditFilterSerializer,
@@ -36,12 +35,13 @@ from crf.api.serializers import (
     SiteSerializer,
     VisitSerializer,
 )
-from crf.api.submissions import submission_process
+from api.submissions import submission_process
 from crf.models import LabResult, Visit
 from registry.access import Action, NotVisible, patients_visible_to, sites_for, visits_visible_to
 from registry.errors import InputError
 from registry.models import AuditEvent, Membership, Patient, Site
 from registry.selectors import audit_trail
+from scoring import selectors as scoring_selectors
 from scoring.instruments import CalculatorInputError, calculate
 
 PATIENT_AUDIT_TYPES = (
@@ -285,7 +285,7 @@ class PatientDetailView(generics.RetrieveAPIView):
 
 
 def _visit_scores(visit_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    return hooks.scores_for_visits(visit_ids) if visit_ids else {}
+    return scoring_selectors.scores_for_visits(visit_ids) if visit_ids else {}
 
 
 @extend_schema(
