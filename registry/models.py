@@ -37,27 +37,20 @@ class Site(models.Model):
         return f"{self.code} — {self.name}"
 
 
-class MembershipQuerySet(models.QuerySet):
-    def roles_at(self, user, site_id: int | None) -> set[str]:
-        """The user's roles at a site; a data manager holds "data_manager" at every site."""
-        if not getattr(user, "is_authenticated", False):
-            return set()
-        return set(
-            self.filter(user=user)
-            .filter(Q(site_id=site_id) | Q(role="data_manager"))
-            .values_list("role", flat=True)
-        )
+class Role(models.TextChoices):
+    """What a membership allows is registry.access's table; Membership.Role is this enum."""
+
+    COORDINATOR = "coordinator", "Research coordinator"
+    INVESTIGATOR = "investigator", "Investigator"
+    MONITOR = "monitor", "Monitor"
+    SUBMITTER = "submitter", "Submitter (API account)"
+    DATA_MANAGER = "data_manager", "Data manager (all sites)"
 
 
 class Membership(models.Model):
     """A user's role at one site, or registry-wide for data managers (site empty)."""
 
-    class Role(models.TextChoices):
-        COORDINATOR = "coordinator", "Research coordinator"
-        INVESTIGATOR = "investigator", "Investigator"
-        MONITOR = "monitor", "Monitor"
-        SUBMITTER = "submitter", "Submitter (API account)"
-        DATA_MANAGER = "data_manager", "Data manager (all sites)"
+    Role = Role
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -67,8 +60,6 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=20, choices=Role.choices)
 
-    objects = MembershipQuerySet.as_manager()
-
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -76,13 +67,13 @@ class Membership(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["user"],
-                condition=Q(role="data_manager"),
+                condition=Q(role=Role.DATA_MANAGER),
                 name="registry_membership_one_data_manager_row",
             ),
             # Data managers are registry-wide; every other role belongs to one site.
             models.CheckConstraint(
-                condition=(Q(role="data_manager") & Q(site__isnull=True))
-                | (~Q(role="data_manager") & Q(site__isnull=False)),
+                condition=(Q(role=Role.DATA_MANAGER) & Q(site__isnull=True))
+                | (~Q(role=Role.DATA_MANAGER) & Q(site__isnull=False)),
                 name="registry_membership_site_matches_role",
             ),
         ]

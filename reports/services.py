@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from registry.access import Action, sites_for
+from registry.access import Action, can_anywhere
 from registry.errors import InputError
 from reports.builders import pdf, workbook
 from reports.filters import ReportFilters, parse_filters
@@ -40,7 +40,7 @@ BUILD_EXPORT_TASK = "reports.tasks.build_export"
 
 def can_report(user: Any) -> bool:
     """Registry-wide aggregate reports: investigators and data managers (registry.access)."""
-    return sites_for(user, Action.REPORT).exists()
+    return can_anywhere(user, Action.REPORT)
 
 
 def require_report(user: Any) -> None:
