@@ -240,10 +240,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "PREPROCESSING_HOOKS": ["api.schema.canonical_endpoints"],
+    "PREPROCESSING_HOOKS": ["api.schema.hooks.canonical_endpoints"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "api.schema.add_components",
+        "api.schema.hooks.add_components",
     ],
 }
 
