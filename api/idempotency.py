@@ -16,7 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from registry.errors import InputError
-from registry.tokens import IdempotencyRecord, idempotency_purge_expired, request_digest
+from registry.models import IdempotencyRecord
+from registry.tokens import idempotency_purge_expired, request_digest
 
 HEADER = "Idempotency-Key"
 KEY = re.compile(r"^[\x21-\x7e]{1,255}$")

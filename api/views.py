@@ -37,9 +37,10 @@ from api.serializers import (
 )
 from api.submissions import submission_process
 from crf.models import LabResult, Visit
-from registry.access import Action, NotVisible, patients_visible_to, sites_for, visits_visible_to
+from crf.selectors import visits_visible_to
+from registry.access import Action, NotVisible, can_anywhere, patients_visible_to, sites_for
 from registry.errors import InputError
-from registry.models import AuditEvent, Membership, Patient, Site
+from registry.models import AuditEvent, Patient, Site
 from registry.selectors import audit_trail
 from scoring import selectors as scoring_selectors
 from scoring.instruments import CalculatorInputError, calculate
@@ -495,13 +496,12 @@ class AuditCursorPagination(IdCursorPagination):
 
 
 class IsDataManager(BasePermission):
-    """The registry-wide role: a membership without a site (registry/models.py Membership)."""
+    """The whole audit trail is registry-wide: data managers only (registry.access, AUDIT)."""
 
     message = "The audit trail is for data managers only."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        roles = Membership.objects.roles_at(request.user, None)
-        return Membership.Role.DATA_MANAGER in roles
+        return can_anywhere(request.user, Action.AUDIT)
 
 
 @extend_schema(

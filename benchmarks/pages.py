@@ -106,9 +106,13 @@ def main() -> int:
     _ensure_data(args.patients)
     rng = random.Random(SEED)
     coordinator = (
-        Membership.objects.filter(role="coordinator").select_related("user", "site").first()
+        Membership.objects.filter(role=Membership.Role.COORDINATOR)
+        .select_related("user", "site")
+        .first()
     )
-    manager = Membership.objects.filter(role="data_manager").select_related("user").first()
+    manager = (
+        Membership.objects.filter(role=Membership.Role.DATA_MANAGER).select_related("user").first()
+    )
     assert coordinator is not None and manager is not None, "seed_demo makes the demo people"
     site = coordinator.site
     site_patients = list(Patient.objects.filter(site=site).values_list("pk", flat=True))

@@ -8,13 +8,14 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crf.documents import read_visit
 from crf.models import HAQ, MMT8, DataQuery, LabResult, Signature, Visit
 from crf.quality import rules_apply
+from registry.access import Step, require_step
 from registry.audit import Actor, audit_events, audit_write, snapshot
 from registry.documents import (
     Errors,
@@ -25,7 +26,7 @@ from registry.documents import (
     read_treatment,
 )
 from registry.errors import ConflictError, InputError, LockedError
-from registry.models import Membership, Patient, Site
+from registry.models import Patient, Site
 from registry.services import (
     CLEAN,
     autoantibody_upsert,
@@ -293,12 +294,6 @@ def _lock_patient(patient_id: int) -> None:
     list(Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk", flat=True))
 
 
-def _require_role(actor: Actor, visit: Visit, roles: set[str], doing: str) -> None:
-    held = Membership.objects.roles_at(actor.user, visit.patient.site_id)
-    if not held & roles:
-        raise PermissionDenied(f"Only a {' or '.join(sorted(roles))} may {doing}.")
-
-
 def _audited_change(actor: Actor, obj: Any, visit: Visit, **changes: Any) -> Any:
     """Set fields of a visit or of something on it, save, and audit each field that moved."""
     before = snapshot(obj)
@@ -327,7 +322,7 @@ def _visit_transition(actor: Actor, visit: Visit, **changes: Any) -> Visit:
 def visit_verify(*, actor: Actor, visit: Visit) -> Visit:
     """A monitor (or data manager) confirms the visit's data against the source documents."""
     visit = Visit.objects.select_for_update().select_related("patient").get(pk=visit.pk)
-    _require_role(actor, visit, {"monitor", "data_manager"}, "verify a visit")
+    require_step(actor.user, Step.VERIFY, visit.patient.site_id)
     if visit.status != Visit.Status.SUBMITTED:
         raise InputError(
             [("status", f"Only a submitted visit can be verified (it is {visit.status}).")]
@@ -352,7 +347,7 @@ def visit_sign(*, actor: Actor, visit: Visit, password: str, meaning: str) -> Si
     """
     _lock_patient(visit.patient_id)  # the patient is scored before the lock (visit_locking)
     visit = Visit.objects.select_for_update().select_related("patient").get(pk=visit.pk)
-    _require_role(actor, visit, {"investigator"}, "sign a visit")
+    require_step(actor.user, Step.SIGN, visit.patient.site_id)
     errors = []
     if not password or not actor.user.check_password(password):
         errors.append(("password", "The password is not correct."))
@@ -392,7 +387,7 @@ def visit_sign(*, actor: Actor, visit: Visit, password: str, meaning: str) -> Si
 def visit_unlock(*, actor: Actor, visit: Visit) -> Visit:
     """A data manager unlocks a signed visit with a reason; the signature is voided."""
     visit = Visit.objects.select_for_update().select_related("patient").get(pk=visit.pk)
-    _require_role(actor, visit, {"data_manager"}, "unlock a visit")
+    require_step(actor.user, Step.UNLOCK, visit.patient.site_id)
     if not actor.reason.strip():
         raise InputError([("reason", "Give a reason for unlocking the visit.")])
     if visit.status != Visit.Status.LOCKED:
@@ -418,7 +413,7 @@ def visit_unlock(*, actor: Actor, visit: Visit) -> Visit:
 
 @transaction.atomic
 def query_raise(*, actor: Actor, visit: Visit, field: str, text: str) -> DataQuery:
-    _require_role(actor, visit, {"monitor", "data_manager"}, "raise a data query")
+    require_step(actor.user, Step.RAISE_QUERY, visit.patient.site_id)
     errors = []
     if not field.strip():
         errors.append(("field", "Name the field the query is about."))
@@ -449,7 +444,7 @@ def _query_transition(actor: Actor, query: DataQuery, **changes: Any) -> DataQue
 @transaction.atomic
 def query_answer(*, actor: Actor, query: DataQuery, answer: str) -> DataQuery:
     query = DataQuery.objects.select_for_update().select_related("visit__patient").get(pk=query.pk)
-    _require_role(actor, query.visit, {"coordinator", "data_manager"}, "answer a data query")
+    require_step(actor.user, Step.ANSWER_QUERY, query.visit.patient.site_id)
     if query.status == DataQuery.Status.CLOSED:
         raise InputError([("status", "The query is closed.")])
     if not answer.strip():
@@ -467,7 +462,7 @@ def query_answer(*, actor: Actor, query: DataQuery, answer: str) -> DataQuery:
 @transaction.atomic
 def query_close(*, actor: Actor, query: DataQuery, note: str = "") -> DataQuery:
     query = DataQuery.objects.select_for_update().select_related("visit__patient").get(pk=query.pk)
-    _require_role(actor, query.visit, {"monitor", "data_manager"}, "close a data query")
+    require_step(actor.user, Step.CLOSE_QUERY, query.visit.patient.site_id)
     if query.status == DataQuery.Status.CLOSED:
         raise InputError([("status", "The query is closed already.")])
     return _query_transition(

@@ -1,4 +1,5 @@
-"""Sites, people and roles, patients, autoantibodies, treatment episodes and the audit trail."""
+"""Sites, people and roles, patients, autoantibodies, treatment episodes, the audit trail and API
+tokens."""
 
 from datetime import date
 
@@ -36,27 +37,20 @@ class Site(models.Model):
         return f"{self.code} — {self.name}"
 
 
-class MembershipQuerySet(models.QuerySet):
-    def roles_at(self, user, site_id: int | None) -> set[str]:
-        """The user's roles at a site; a data manager holds "data_manager" at every site."""
-        if not getattr(user, "is_authenticated", False):
-            return set()
-        return set(
-            self.filter(user=user)
-            .filter(Q(site_id=site_id) | Q(role="data_manager"))
-            .values_list("role", flat=True)
-        )
+class Role(models.TextChoices):
+    """What a membership allows is registry.access's table; Membership.Role is this enum."""
+
+    COORDINATOR = "coordinator", "Research coordinator"
+    INVESTIGATOR = "investigator", "Investigator"
+    MONITOR = "monitor", "Monitor"
+    SUBMITTER = "submitter", "Submitter (API account)"
+    DATA_MANAGER = "data_manager", "Data manager (all sites)"
 
 
 class Membership(models.Model):
     """A user's role at one site, or registry-wide for data managers (site empty)."""
 
-    class Role(models.TextChoices):
-        COORDINATOR = "coordinator", "Research coordinator"
-        INVESTIGATOR = "investigator", "Investigator"
-        MONITOR = "monitor", "Monitor"
-        SUBMITTER = "submitter", "Submitter (API account)"
-        DATA_MANAGER = "data_manager", "Data manager (all sites)"
+    Role = Role
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -66,8 +60,6 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=20, choices=Role.choices)
 
-    objects = MembershipQuerySet.as_manager()
-
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -75,13 +67,13 @@ class Membership(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["user"],
-                condition=Q(role="data_manager"),
+                condition=Q(role=Role.DATA_MANAGER),
                 name="registry_membership_one_data_manager_row",
             ),
             # Data managers are registry-wide; every other role belongs to one site.
             models.CheckConstraint(
-                condition=(Q(role="data_manager") & Q(site__isnull=True))
-                | (~Q(role="data_manager") & Q(site__isnull=False)),
+                condition=(Q(role=Role.DATA_MANAGER) & Q(site__isnull=True))
+                | (~Q(role=Role.DATA_MANAGER) & Q(site__isnull=False)),
                 name="registry_membership_site_matches_role",
             ),
         ]
@@ -319,5 +311,70 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
 
 
-# API tokens and idempotency records live in their own module; imported so Django finds them.
-from registry.tokens import ApiToken, IdempotencyRecord  # noqa: E402, F401
+# API clients: tokens (stored only as hashes) and idempotency records of submissions. Issuing,
+# revoking and checking tokens is registry/tokens.py.
+
+PREFIX_LENGTH = 8  # characters of a token kept in clear (ApiToken.prefix)
+
+
+class ApiToken(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    # The first characters of the token, to tell tokens apart in lists without revealing them.
+    prefix = models.CharField(max_length=PREFIX_LENGTH)
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the token, hex")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "API token"
+        constraints = [
+            # Authentication looks a token up by its digest: unique, and indexed by the constraint.
+            models.UniqueConstraint(fields=["digest"], name="registry_apitoken_digest"),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | Q(revoked_at__gte=models.F("created_at")),
+                name="registry_apitoken_revoked_after_created",
+            ),
+        ]
+        indexes = [
+            # The api_token command and the admin list a user's tokens.
+            models.Index(fields=["user", "created_at"], name="registry_apitoken_user"),
+        ]
+
+    def __str__(self) -> str:
+        state = "revoked" if self.revoked_at else "active"
+        return f"{self.prefix}… of {self.user} ({state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a submission sent with an Idempotency-Key, replayed on retries."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idempotency_records"
+    )
+    key = models.CharField(max_length=255)
+    # SHA-256 of the method, path, query and body: the same key with another request is refused.
+    request_digest = models.CharField(max_length=64)
+    # Empty while the first request is being processed.
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="registry_idempotency_user_key"),
+        ]
+        indexes = [
+            # The purge of expired records.
+            models.Index(fields=["created_at"], name="registry_idempotency_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} of {self.user}"

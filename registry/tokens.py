@@ -1,4 +1,5 @@
-"""API client state: tokens (stored only as hashes) and idempotency records of submissions.
+"""API tokens (stored only as hashes; the models are in registry/models.py): issue, revoke,
+authenticate; and the idempotency records of submissions.
 
 A token is 256 random bits shown once, when it is issued. Only its SHA-256 digest is stored, so a
 copy of the database (a backup, a dump for a bug report) holds no usable credential. A fast hash
@@ -12,16 +13,13 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
-from django.db import models, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 
 from registry.audit import Actor, audit_write
-from registry.models import AuditEvent
+from registry.models import PREFIX_LENGTH, ApiToken, AuditEvent, IdempotencyRecord
 
 TOKEN_BYTES = 32
-PREFIX_LENGTH = 8
 # last_used_at is written at most this often per token: an API client making thousands of calls
 # a minute must not turn every read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -31,69 +29,6 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 
 def token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-class ApiToken(models.Model):
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
-    )
-    # The first characters of the token, to tell tokens apart in lists without revealing them.
-    prefix = models.CharField(max_length=PREFIX_LENGTH)
-    digest = models.CharField(max_length=64, help_text="SHA-256 of the token, hex")
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        verbose_name = "API token"
-        constraints = [
-            # Authentication looks a token up by its digest: unique, and indexed by the constraint.
-            models.UniqueConstraint(fields=["digest"], name="registry_apitoken_digest"),
-            models.CheckConstraint(
-                condition=Q(revoked_at__isnull=True) | Q(revoked_at__gte=models.F("created_at")),
-                name="registry_apitoken_revoked_after_created",
-            ),
-        ]
-        indexes = [
-            # The api_token command and the admin list a user's tokens.
-            models.Index(fields=["user", "created_at"], name="registry_apitoken_user"),
-        ]
-
-    def __str__(self) -> str:
-        state = "revoked" if self.revoked_at else "active"
-        return f"{self.prefix}… of {self.user} ({state})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
-
-class IdempotencyRecord(models.Model):
-    """The first answer to a submission sent with an Idempotency-Key, replayed on retries."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idempotency_records"
-    )
-    key = models.CharField(max_length=255)
-    # SHA-256 of the method, path, query and body: the same key with another request is refused.
-    request_digest = models.CharField(max_length=64)
-    # Empty while the first request is being processed.
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="registry_idempotency_user_key"),
-        ]
-        indexes = [
-            # The purge of expired records.
-            models.Index(fields=["created_at"], name="registry_idempotency_created"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.key} of {self.user}"
 
 
 def _token_event(actor: Actor, token: ApiToken, action: str, **values: Any) -> AuditEvent:

@@ -12,11 +12,12 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from celery import current_app
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from registry.access import Action, sites_for
+from registry.access import Action, can_anywhere
 from registry.errors import InputError
 from reports.builders import pdf, workbook
 from reports.filters import ReportFilters, parse_filters
@@ -31,11 +32,15 @@ EXPORT_RETENTION = timedelta(days=7)
 # The database restarting or a dropped connection: worth another try (the task retries). Anything
 # else fails the job with its message.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+# The build task, looked up by its Celery name when a job is queued: reports.tasks imports this
+# module (a task adapts a service), so this module does not import it back. ReportsConfig.ready()
+# registers the task in every process.
+BUILD_EXPORT_TASK = "reports.tasks.build_export"
 
 
 def can_report(user: Any) -> bool:
     """Registry-wide aggregate reports: investigators and data managers (registry.access)."""
-    return sites_for(user, Action.REPORT).exists()
+    return can_anywhere(user, Action.REPORT)
 
 
 def require_report(user: Any) -> None:
@@ -57,12 +62,7 @@ def export_job_create(*, user: Any, kind: str, filters: ReportFilters) -> Export
     ExportJob.objects.filter(user=user, created_at__lt=timezone.now() - EXPORT_RETENTION).delete()
     job = ExportJob.objects.create(user=user, kind=kind, filters=filters.as_dict())
 
-    def enqueue() -> None:
-        from reports.tasks import build_export
-
-        build_export.delay(job.pk)
-
-    transaction.on_commit(enqueue)
+    transaction.on_commit(lambda: current_app.tasks[BUILD_EXPORT_TASK].delay(job.pk))
     return job
 
 

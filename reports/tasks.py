@@ -7,12 +7,12 @@ from typing import Any
 from celery import shared_task
 
 from reports import services
-from reports.services import TRANSIENT_ERRORS
+from reports.services import BUILD_EXPORT_TASK, TRANSIENT_ERRORS
 
 
 @shared_task(
     bind=True,
-    name="reports.tasks.build_export",
+    name=BUILD_EXPORT_TASK,
     acks_late=True,
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=2,

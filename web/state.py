@@ -2,7 +2,8 @@
 
 The current site is kept in the session ("switch site"). It decides which site's patients the
 list shows and where a new patient is registered; it never widens access — every page still asks
-registry.access about the record it shows.
+registry.access about the record it shows. The memberships are read once per request
+(registry.access.Grants) and every question below is the access module's answer.
 """
 
 from dataclasses import dataclass
@@ -10,8 +11,8 @@ from functools import cached_property
 
 from django.http import HttpRequest
 
-from registry.access import ROLE_ACTIONS, Action
-from registry.models import Membership, Site
+from registry.access import Action, Grants, Step, grants_of
+from registry.models import Role, Site
 
 SESSION_KEY = "web_site_id"
 ALL_SITES = "all"
@@ -22,23 +23,20 @@ class WebState:
     request: HttpRequest
 
     @cached_property
-    def memberships(self) -> list[tuple[int | None, str]]:
-        user = self.request.user
-        if not user.is_authenticated:
-            return []
-        return list(Membership.objects.filter(user=user).values_list("site_id", "role"))
+    def grants(self) -> Grants:
+        return grants_of(self.request.user)
 
     @cached_property
-    def is_data_manager(self) -> bool:
-        return any(role == Membership.Role.DATA_MANAGER for _, role in self.memberships)
+    def sees_every_site(self) -> bool:
+        """A registry-wide reader (data manager): every site, and "all sites" always offered."""
+        return self.grants.sees_every_site
 
     @cached_property
     def sites(self) -> list[Site]:
         """The sites the user may read, by code."""
-        if self.is_data_manager:
-            return list(Site.objects.order_by("code"))
-        ids = {site_id for site_id, role in self.memberships if Action.READ in ROLE_ACTIONS[role]}
-        return list(Site.objects.filter(pk__in=ids).order_by("code"))
+        ids = self.grants.site_ids(Action.READ)
+        sites = Site.objects.all() if ids is None else Site.objects.filter(pk__in=ids)
+        return list(sites.order_by("code"))
 
     @cached_property
     def current_site(self) -> Site | None:
@@ -51,11 +49,11 @@ class WebState:
             return self.sites[0]
         return None
 
-    def roles_at(self, site_id: int) -> set[str]:
-        return {role for held_at, role in self.memberships if held_at in (site_id, None)}
+    def roles_at(self, site_id: int) -> frozenset[str]:
+        return self.grants.roles_at(site_id)
 
-    def can(self, action: Action | str, site_id: int) -> bool:
-        return any(action in ROLE_ACTIONS[role] for role in self.roles_at(site_id))
+    def can(self, what: Action | Step | str, site_id: int) -> bool:
+        return self.grants.can(what, site_id)
 
     @cached_property
     def writable_sites(self) -> list[Site]:
@@ -68,16 +66,21 @@ class WebState:
     @cached_property
     def can_report(self) -> bool:
         """Registry-wide reports (/reports/): investigators and data managers."""
-        return any(Action.REPORT in ROLE_ACTIONS[role] for _, role in self.memberships)
+        return self.grants.can_anywhere(Action.REPORT)
+
+    @cached_property
+    def can_audit(self) -> bool:
+        """The audit export (/audit/): data managers."""
+        return self.grants.can_anywhere(Action.AUDIT)
 
     @property
     def role_labels(self) -> list[str]:
         """The user's roles at the current site (or anywhere, with all sites shown), for people."""
-        labels = dict(Membership.Role.choices)
+        labels = dict(Role.choices)
         if self.current_site is not None:
             roles = self.roles_at(self.current_site.pk)
         else:
-            roles = {role for _, role in self.memberships}
+            roles = frozenset(role for _, role in self.grants.memberships)
         return [labels[role] for role in sorted(roles)]
 
 

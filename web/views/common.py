@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from crf.models import DataQuery, Visit
-from registry.access import Action, NotVisible, require
+from registry.access import Action, NotVisible, Step, require
 from registry.audit import Actor
 from registry.models import AutoantibodyResult, Patient, TreatmentEpisode
 from web.selectors import visit_with_instruments
@@ -85,12 +85,11 @@ def errors_text(errors: list[tuple[str, str]]) -> str:
 
 def permissions(request: HttpRequest, site_id: int) -> dict[str, Any]:
     state = web_state(request)
-    roles = state.roles_at(site_id)
     return {
         "can_write": state.can(Action.WRITE, site_id),
         "can_query": state.can(Action.QUERY, site_id),
-        "can_sign": "investigator" in roles,
-        "can_answer": bool(roles & {"coordinator", "data_manager"}),
-        "can_unlock": "data_manager" in roles,
-        "can_verify": bool(roles & {"monitor", "data_manager"}),
+        "can_sign": state.can(Step.SIGN, site_id),
+        "can_answer": state.can(Step.ANSWER_QUERY, site_id),
+        "can_unlock": state.can(Step.UNLOCK, site_id),
+        "can_verify": state.can(Step.VERIFY, site_id),
     }

@@ -29,7 +29,7 @@ from crf.services import (
     visit_unlock,
     visit_verify,
 )
-from registry.access import Action
+from registry.access import Action, Step
 from registry.errors import InputError
 from registry.selectors import audit_trail
 from web import selectors
@@ -92,7 +92,7 @@ def sign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def unlock(request: HttpRequest, pk: int) -> HttpResponse:
     visit = get_visit(request, pk)
-    if "data_manager" not in web_state(request).roles_at(visit.patient.site_id):
+    if not web_state(request).can(Step.UNLOCK, visit.patient.site_id):
         raise PermissionDenied("Only a data manager may unlock a visit.")
     form = ReasonForm(request.POST or None)
     status = 200
@@ -225,7 +225,7 @@ def _parse_date(raw: str) -> date | None:
 
 
 def _require_data_manager(request: HttpRequest) -> None:
-    if not web_state(request).is_data_manager:
+    if not web_state(request).can_audit:
         raise PermissionDenied("The audit export is for data managers.")
 
 

@@ -12,7 +12,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from registry.audit import Actor
-from registry.tokens import ApiToken, api_token_issue, api_token_revoke
+from registry.models import ApiToken
+from registry.tokens import api_token_issue, api_token_revoke
 
 
 class Command(BaseCommand):

@@ -1,0 +1,29 @@
+"""drf-spectacular hooks (config/settings.py SPECTACULAR_SETTINGS)."""
+
+from typing import Any
+
+from api.schema.answers import components as answer_components
+from api.schema.calculator import components as calculator_components
+from api.schema.documents import components as document_components
+from api.schema.fields import Schema
+
+
+def components() -> dict[str, Schema]:
+    """The hand-written components: the documents, the answers, the calculator."""
+    return {**document_components(), **answer_components(), **calculator_components()}
+
+
+def add_components(result: Schema, generator: Any, request: Any, public: bool) -> Schema:
+    """drf-spectacular postprocessing hook: add the hand-written components."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    mine = components()
+    clash = set(schemas) & set(mine)
+    if clash:  # a serializer's component of the same name would be silently replaced
+        raise ValueError(f"OpenAPI component names used twice: {', '.join(sorted(clash))}")
+    schemas.update(mine)
+    return result
+
+
+def canonical_endpoints(endpoints: list, **kwargs: Any) -> list:
+    """drf-spectacular preprocessing hook: leave the slash-less aliases out of the schema."""
+    return [endpoint for endpoint in endpoints if endpoint[0].endswith("/")]
