@@ -395,6 +395,12 @@ def _patient() -> Schema:
             "diagnosis": _enum(Diagnosis),
             "onset_date": _date("Date of symptom onset; decides adult vs juvenile."),
             "diagnosis_date": _date("Date of diagnosis, not before onset.", nullable=True),
+            "reason": _text(
+                2000,
+                "Reason for change of the patient's own fields, autoantibodies and treatments "
+                "(and of its visits that give none); required to correct stored data once the "
+                "patient has a visit past draft. Adding data needs none.",
+            ),
             "autoantibodies": {
                 "type": "array",
                 "nullable": True,
