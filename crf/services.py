@@ -23,6 +23,7 @@ from registry.documents import (
     join,
     read_autoantibody,
     read_patient,
+    read_reason,
     read_treatment,
 )
 from registry.errors import ConflictError, InputError, LockedError
@@ -485,6 +486,9 @@ def patient_document_save(*, actor: Actor, site: Site, data: Any, path: str = ""
     """
     errors = Errors()
     values = read_patient(errors, path, data)
+    reason = read_reason(errors, path, data)  # for its own fields and its nested lists
+    if reason:
+        actor = replace(actor, reason=reason)
     born = None
     if values and values.get("birth_year") and values.get("birth_month"):
         born = date(values["birth_year"], values["birth_month"], 1)
@@ -552,6 +556,10 @@ def patient_document_save(*, actor: Actor, site: Site, data: Any, path: str = ""
         raise validation_to_input_error(exc, path) from None
     except IntegrityError as exc:
         raise integrity_to_error(exc, path) from None
+    except InputError as exc:
+        # The registry services name a missing reason as `reason`: the patient's key here.
+        pairs = [(join(path, "reason") if p == "reason" else p, m) for p, m in exc.errors]
+        raise InputError(pairs) from None
     if outcome == "unchanged" and nested_changed:
         outcome = "updated"
     return {

@@ -207,6 +207,7 @@ PATIENT_KEYS = (
     "diagnosis",
     "onset_date",
     "diagnosis_date",
+    "reason",  # why stored data are corrected: read by the document's writer, not a field
     "autoantibodies",
     "treatments",
     "visits",
@@ -283,6 +284,12 @@ def read_patient(errors: Errors, path: str, data: Any) -> dict | None:
             what="the onset date" if values.get("onset_date") else "the month of birth",
         )
     return values
+
+
+def read_reason(errors: Errors, path: str, data: Any) -> str:
+    """The optional `reason` of a document object: why it changes stored data ("" if none)."""
+    raw = data.get("reason") if isinstance(data, Mapping) else None
+    return text(errors, join(path, "reason"), raw, max_length=2000) or ""
 
 
 def read_autoantibody(errors: Errors, path: str, data: Any, born: date | None) -> dict | None:

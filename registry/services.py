@@ -1,13 +1,15 @@
 """Write services of the registry app. Every write of clinical data goes through one of these:
 validate, write, audit in the same transaction, and ask for re-scoring after commit."""
 
+from dataclasses import replace
 from typing import Any
 
 from django.db import transaction
 
 from registry.audit import Actor, audit_events, audit_write, snapshot
+from registry.errors import InputError
 from registry.models import AutoantibodyResult, Patient, Site, TreatmentEpisode
-from registry.signals import request_scoring
+from registry.signals import data_past_draft, request_scoring
 from registry.vocabularies import serology_group
 
 # A change of these patient fields can change scores: onset decides adult vs juvenile.
@@ -29,6 +31,29 @@ def _apply(instance: Any, values: dict[str, Any]) -> bool:
             setattr(instance, name, value)
             changed = True
     return changed
+
+
+def reason_required(patient: Patient) -> bool:
+    """Whether correcting or deleting this patient's clinical data must say why: once the patient
+    has data past draft (a visit submitted, verified or signed), 21 CFR 11.10(e). The apps that
+    hold such data answer through registry.signals.data_past_draft."""
+    answers = data_past_draft.send(sender=Patient, patient_id=patient.pk)
+    return any(answer for _, answer in answers)
+
+
+def _corrects(before: dict[str, str | None], after: dict[str, str | None]) -> bool:
+    """Whether a change alters or empties a recorded value. Filling an empty field (a first stop
+    date on an ongoing treatment, a diagnosis date learnt later) adds data: no reason needed."""
+    return any(old not in (None, "") and after.get(name) != old for name, old in before.items())
+
+
+def _with_reason(actor: Actor, patient: Patient, what: str) -> Actor:
+    """The actor of a correction or deletion of `what`, its reason checked (InputError naming
+    `reason` when the patient has data past draft and none is given)."""
+    actor = replace(actor, reason=actor.reason.strip())
+    if not actor.reason and reason_required(patient):
+        raise InputError([("reason", f"Give a reason for {what}: the patient has submitted data.")])
+    return actor
 
 
 @transaction.atomic
@@ -56,8 +81,10 @@ def patient_upsert(*, actor: Actor, site: Site, values: dict[str, Any]) -> tuple
     if not _apply(patient, values):
         return patient, "unchanged"
     patient.full_clean(**CLEAN)
-    patient.save()
     after = snapshot(patient)
+    if _corrects(before, after):
+        actor = _with_reason(actor, patient, f"changing patient {patient.patient_id}")
+    patient.save()
     audit_write(audit_events(actor, patient, before, after, site_id=site.pk, patient_id=patient.pk))
     if any(before[f] != after[f] for f in PATIENT_SCORING_FIELDS):
         request_scoring([patient.pk])
@@ -106,8 +133,13 @@ def autoantibody_upsert(
         if not _apply(result, values):
             return result, "unchanged"
         result.full_clean(**CLEAN)
+        after = snapshot(result)
+        if _corrects(before, after):
+            actor = _with_reason(
+                actor, patient, f"changing the {result.antibody} result of {result.sample_date}"
+            )
         result.save()
-        audit_write(audit_events(actor, result, before, snapshot(result), **ids))
+        audit_write(audit_events(actor, result, before, after, **ids))
         status = "updated"
     _refresh_serology(actor, patient)
     return result, status
@@ -116,6 +148,7 @@ def autoantibody_upsert(
 @transaction.atomic
 def autoantibody_delete(*, actor: Actor, result: AutoantibodyResult) -> None:
     patient = result.patient
+    actor = _with_reason(actor, patient, f"deleting the {result} result")
     audit_write(
         audit_events(
             actor, result, snapshot(result), None, site_id=patient.site_id, patient_id=patient.pk
@@ -134,12 +167,14 @@ def treatment_upsert(
     episode: TreatmentEpisode | None = None,
 ) -> tuple[TreatmentEpisode, str]:
     """Create or update an episode: the given one, else the one keyed by (drug, start_date)."""
+    episodes = TreatmentEpisode.objects.select_for_update()
     if episode is None:
-        episode = (
-            TreatmentEpisode.objects.select_for_update()
-            .filter(patient=patient, drug=values["drug"], start_date=values["start_date"])
-            .first()
-        )
+        episode = episodes.filter(
+            patient=patient, drug=values["drug"], start_date=values["start_date"]
+        ).first()
+    else:
+        # Read again, locked: the caller's instance is neither trusted nor changed.
+        episode = episodes.get(pk=episode.pk)
     ids = {"site_id": patient.site_id, "patient_id": patient.pk}
     if episode is None:
         episode = TreatmentEpisode(patient=patient, **values)
@@ -152,8 +187,10 @@ def treatment_upsert(
     if not _apply(episode, values):
         return episode, "unchanged"
     episode.full_clean(**CLEAN)
-    episode.save()
     after = snapshot(episode)
+    if _corrects(before, after):
+        actor = _with_reason(actor, patient, f"changing the treatment episode {episode}")
+    episode.save()
     audit_write(audit_events(actor, episode, before, after, **ids))
     if any(before[f] != after[f] for f in TREATMENT_SCORING_FIELDS):
         request_scoring([patient.pk])
@@ -163,6 +200,7 @@ def treatment_upsert(
 @transaction.atomic
 def treatment_delete(*, actor: Actor, episode: TreatmentEpisode) -> None:
     patient_id = episode.patient_id
+    actor = _with_reason(actor, episode.patient, f"deleting the treatment episode {episode}")
     audit_write(
         audit_events(
             actor,

@@ -32,3 +32,9 @@ visit_deleting = Signal()
 # brought up to date and then frozen as signed (issue 8: "scores of a locked visit do not
 # change"). kwargs: visit_id, patient_id.
 visit_locking = Signal()
+
+# Asked inside a write that corrects or deletes a patient's clinical data: does the patient have
+# data past draft (a visit submitted, verified or signed)? Then the correction needs a reason
+# (registry.services.reason_required). An app holding such data connects a receiver that returns
+# True when it holds some for the patient. kwargs: patient_id.
+data_past_draft = Signal()

@@ -1,19 +1,18 @@
 """Response records in the admin: read-only (they are derived, the tasks are their only writer),
 with an action that asks for the selected records' patients to be scored again."""
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
+from registry.admin import ReadOnlyAdminMixin
 from scoring import tasks
 from scoring.models import ResponseRecord
 
 
 @admin.register(ResponseRecord)
-class ResponseRecordAdmin(admin.ModelAdmin):
+class ResponseRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "visit", "reference_visit", "algorithm", "reference_kind", "status", "met", "score",
         "category", "confirmed", "computed_at",
@@ -23,18 +22,6 @@ class ResponseRecordAdmin(admin.ModelAdmin):
     search_fields = ("visit__patient__patient_id",)
     date_hierarchy = "computed_at"
     actions = ["rescore_patients"]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [field.name for field in self.model._meta.fields] + ["episodes"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description="Score the patients of the selected records again")
     def rescore_patients(self, request: HttpRequest, queryset: QuerySet[ResponseRecord]) -> None:

@@ -74,6 +74,16 @@ class DocumentForm(forms.Form):
             self.add_error(name if name in self.fields else None, message)
 
 
+def _ask_reason(form: forms.Form, *, editing: bool, required: bool) -> None:
+    """An edit asks why; `required` once the patient has data past draft (the services refuse
+    a correction without a reason then, and their error is shown at this field)."""
+    if not editing:
+        del form.fields["reason"]
+    elif required:
+        hint = "required: the patient has submitted data; recorded in the audit trail"
+        form.fields["reason"].help_text = hint
+
+
 class PatientForm(DocumentForm):
     patient_id = _text("Site patient id", hint="the site's own pseudonymous id", max_length=64)
     sex = _select("Sex", Sex.choices)
@@ -86,15 +96,22 @@ class PatientForm(DocumentForm):
     reason = _text("Reason for change", hint="recorded in the audit trail", max_length=2000)
     updated_at = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, sites: list[Site] | None = None, editing: bool, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        sites: list[Site] | None = None,
+        editing: bool,
+        reason: bool = False,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         if editing:
             # The site patient id is the patient's key at the site (and in the sites'
             # submissions); it is shown but not changed here.
             self.fields["patient_id"].disabled = True
         else:
-            del self.fields["reason"]
             del self.fields["updated_at"]
+        _ask_reason(self, editing=editing, required=reason)
         if sites is not None and len(sites) > 1:
             self.fields["site"] = forms.ChoiceField(
                 label="Site", choices=[(str(s.pk), f"{s.code} — {s.name}") for s in sites]
@@ -110,14 +127,13 @@ class AutoantibodyForm(DocumentForm):
     sample_date = _date("Sample date")
     reason = _text("Reason for change", hint="recorded in the audit trail", max_length=2000)
 
-    def __init__(self, *args: Any, editing: bool, **kwargs: Any):
+    def __init__(self, *args: Any, editing: bool, reason: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
         if editing:
             # Antibody and sample date are the result's key; a different one is a new result.
             self.fields["antibody"].disabled = True
             self.fields["sample_date"].disabled = True
-        else:
-            del self.fields["reason"]
+        _ask_reason(self, editing=editing, required=reason)
 
 
 class TreatmentForm(DocumentForm):
@@ -134,10 +150,9 @@ class TreatmentForm(DocumentForm):
     stop_reason = _text("Reason stopped", max_length=200)
     reason = _text("Reason for change", hint="recorded in the audit trail", max_length=2000)
 
-    def __init__(self, *args: Any, editing: bool, **kwargs: Any):
+    def __init__(self, *args: Any, editing: bool, reason: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        if not editing:
-            del self.fields["reason"]
+        _ask_reason(self, editing=editing, required=reason)
 
 
 class ReasonForm(forms.Form):

@@ -262,6 +262,12 @@ def _patient() -> Schema:
             "diagnosis": enum_field(Diagnosis),
             "onset_date": date_field("Date of symptom onset; decides adult vs juvenile."),
             "diagnosis_date": date_field("Date of diagnosis, not before onset.", nullable=True),
+            "reason": text_field(
+                2000,
+                "Reason for change of the patient's own fields, autoantibodies and treatments "
+                "(and of its visits that give none); required to correct stored data once the "
+                "patient has a visit past draft. Adding data needs none.",
+            ),
             "autoantibodies": {
                 "type": "array",
                 "nullable": True,

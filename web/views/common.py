@@ -9,6 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from crf.models import DataQuery, Visit
 from registry.access import Action, NotVisible, Step, require
 from registry.audit import Actor
+from registry.errors import InputError
 from registry.models import AutoantibodyResult, Patient, TreatmentEpisode
 from web.selectors import visit_with_instruments
 from web.state import web_state
@@ -81,6 +82,12 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
 
 def errors_text(errors: list[tuple[str, str]]) -> str:
     return " ".join(message for _, message in errors)
+
+
+def reason_errors(form: Any, exc: InputError) -> None:
+    """A service's errors on a form with a `reason` field: a missing reason at the field."""
+    for path, message in exc.errors:
+        form.add_error("reason" if path == "reason" else None, message)
 
 
 def permissions(request: HttpRequest, site_id: int) -> dict[str, Any]:

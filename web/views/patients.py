@@ -22,6 +22,7 @@ from registry.models import Patient
 from registry.services import (
     autoantibody_delete,
     autoantibody_upsert,
+    reason_required,
     treatment_delete,
     treatment_upsert,
 )
@@ -39,6 +40,7 @@ from web.views.common import (
     get_episode,
     get_patient,
     permissions,
+    reason_errors,
 )
 
 # ACR/EULAR category thresholds (SCORING.md §3), drawn as guides on the TIS chart.
@@ -141,7 +143,9 @@ def patient_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         "diagnosis_date": patient.diagnosis_date.isoformat() if patient.diagnosis_date else "",
         "updated_at": patient.updated_at.isoformat(),
     }
-    form = PatientForm(request.POST or None, editing=True, initial=initial)
+    form = PatientForm(
+        request.POST or None, editing=True, reason=reason_required(patient), initial=initial
+    )
     conflict = ""
     if request.method == "POST" and form.is_valid():
         values, errors = _patient_values(form)
@@ -357,7 +361,9 @@ def antibody_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "intensity": result.intensity,
         "sample_date": result.sample_date.isoformat(),
     }
-    form = AutoantibodyForm(request.POST or None, editing=True, initial=initial)
+    form = AutoantibodyForm(
+        request.POST or None, editing=True, reason=reason_required(patient), initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         key = {"antibody": result.antibody, "sample_date": result.sample_date.isoformat()}
         values, errors = _antibody_values(form, patient, key)
@@ -370,6 +376,8 @@ def antibody_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             except ValidationError as exc:
                 errors = validation_to_input_error(exc).errors
+            except InputError as exc:
+                errors = exc.errors
             else:
                 messages.success(request, "Autoantibody result updated.")
                 return redirect(reverse("web:patient", args=[patient.pk]) + "#antibodies")
@@ -388,13 +396,22 @@ def antibody_delete(request: HttpRequest, pk: int) -> HttpResponse:
     patient = result.patient
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        autoantibody_delete(actor=actor(request, form.cleaned_data["reason"]), result=result)
-        messages.success(request, "Autoantibody result deleted.")
-        return redirect(reverse("web:patient", args=[patient.pk]) + "#antibodies")
+        try:
+            autoantibody_delete(actor=actor(request, form.cleaned_data["reason"]), result=result)
+        except InputError as exc:
+            reason_errors(form, exc)
+        else:
+            messages.success(request, "Autoantibody result deleted.")
+            return redirect(reverse("web:patient", args=[patient.pk]) + "#antibodies")
     return render(
         request,
         "web/confirm_delete.html",
-        {"form": form, "patient": patient, "what": f"the {result} result"},
+        {
+            "form": form,
+            "patient": patient,
+            "what": f"the {result} result",
+            "reason_required": reason_required(patient),
+        },
     )
 
 
@@ -452,7 +469,9 @@ def treatment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "stop_date": episode.stop_date.isoformat() if episode.stop_date else "",
         "stop_reason": episode.stop_reason,
     }
-    form = TreatmentForm(request.POST or None, editing=True, initial=initial)
+    form = TreatmentForm(
+        request.POST or None, editing=True, reason=reason_required(patient), initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         values, errors = _treatment_values(form, patient)
         if not errors:
@@ -465,6 +484,8 @@ def treatment_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             except ValidationError as exc:
                 errors = validation_to_input_error(exc).errors
+            except InputError as exc:
+                errors = exc.errors
             else:
                 messages.success(request, "Treatment episode updated.")
                 return redirect(reverse("web:patient", args=[patient.pk]) + "#treatments")
@@ -486,6 +507,8 @@ def treatment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             treatment_delete(actor=actor(request, form.cleaned_data["reason"]), episode=episode)
+        except InputError as exc:
+            reason_errors(form, exc)
         except LockedError as exc:
             error = str(exc)
         else:
@@ -499,5 +522,6 @@ def treatment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
             "patient": patient,
             "error": error,
             "what": f"the treatment episode {episode}",
+            "reason_required": reason_required(patient),
         },
     )

@@ -19,7 +19,7 @@ from web import selectors
 from web.forms import QueryAnswerForm, QueryCloseForm, QueryRaiseForm, ReasonForm
 from web.labels import ENZYME_LABELS, MEASURE_LABELS, MMT_GROUP_LABELS, VISIT_FIELD_LABELS
 from web.timeline import Score, measures_of
-from web.views.common import actor, get_patient, get_visit, permissions
+from web.views.common import actor, get_patient, get_visit, permissions, reason_errors
 from web.visit_form import VisitForm, reader_errors
 
 
@@ -277,8 +277,7 @@ def visit_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             visit_delete(actor=actor(request, form.cleaned_data["reason"]), visit=visit)
         except InputError as exc:
-            for path, message in exc.errors:
-                form.add_error("reason" if path == "reason" else None, message)
+            reason_errors(form, exc)
         except LockedError as exc:
             error = str(exc)
         else:
