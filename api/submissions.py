@@ -21,7 +21,7 @@ from registry.documents import Errors, expect_list, expect_object, join
 from registry.errors import ConflictError, InputError, LockedError
 from registry.models import Site
 from scoring import selectors as scoring_selectors
-from scoring import services as scoring_services
+from scoring.scores import VisitScore
 
 DOCUMENT_KEYS = ("site", "patients")
 STATUSES = ("created", "updated", "unchanged", "error")
@@ -122,12 +122,11 @@ def _save_patient(actor: Actor, site: Site, index: int, data: Any) -> dict[str, 
     return _stored_patient(index, stored)
 
 
-def visit_scoring_state(entries: list[dict[str, Any]]) -> str:
-    """The scoring state of a stored visit from its response records (the scores hook's)."""
-    statuses = {entry.get("status") for entry in entries}
-    if "failed" in statuses:
+def visit_scoring_state(scores: list[VisitScore]) -> str:
+    """The scoring state of a stored visit from its scores (scoring.selectors.scores_for_visits)."""
+    if any(score.failed for score in scores):
         return "failed"
-    if "pending" in statuses:
+    if any(score.pending for score in scores):
         # With a broker the worker has not got to it yet; read the visit again later.
         return "pending"
     return "scored"  # every record computed — or none is called for (a baseline visit)
@@ -136,16 +135,16 @@ def visit_scoring_state(entries: list[dict[str, Any]]) -> str:
 def _attach_scores(results: list[dict[str, Any]], *, dry_run: bool) -> None:
     stored = [r for r in results if r["status"] != "error"]
     if dry_run:
-        scores = scoring_services.preview_scores([r["id"] for r in stored])
+        scores = scoring_selectors.preview_scores([r["id"] for r in stored])
     else:
         # Eagerly (no broker) scoring ran on commit, before this answer; with a broker the
         # changed patients' visits are pending until a worker scores them.
         scores = scoring_selectors.scores_for_visits([v["id"] for r in stored for v in r["visits"]])
     for patient in stored:
         for visit in patient["visits"]:
-            entries = scores.get(visit["id"], [])
-            state = "preview" if dry_run else visit_scoring_state(entries)
-            visit["scoring"] = {"status": state, "scores": entries}
+            found = scores.get(visit["id"], [])
+            state = "preview" if dry_run else visit_scoring_state(found)
+            visit["scoring"] = {"status": state, "scores": [score.as_json() for score in found]}
 
 
 def _summary(results: list[dict[str, Any]]) -> dict[str, dict[str, int]]:

@@ -286,7 +286,11 @@ class PatientDetailView(generics.RetrieveAPIView):
 
 
 def _visit_scores(visit_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    return scoring_selectors.scores_for_visits(visit_ids) if visit_ids else {}
+    """The visits' `scores` as the API shows them (spec/CONTRACTS.md)."""
+    if not visit_ids:
+        return {}
+    scores = scoring_selectors.scores_for_visits(visit_ids)
+    return {visit: [score.as_json() for score in found] for visit, found in scores.items()}
 
 
 @extend_schema(

@@ -48,7 +48,7 @@ from registry.vocabularies import DRUG_CLASS
 from reports.expressions import AddDays, DaysBetween, population
 from reports.filters import ReportFilters
 from scoring.models import ResponseEpisode, ResponseRecord
-from scoring.selectors import EPISODE_WINDOW
+from scoring.planning import EPISODE_WINDOW
 
 DOI = ResponseRecord.Algorithm.IMACS_DOI
 TIS = ResponseRecord.Algorithm.ACR_EULAR
@@ -57,7 +57,7 @@ DONE = ResponseRecord.Status.DONE
 
 # DESIGN.md "References for a response": the baseline is the latest visit from 30 days before
 # the start up to the start; scored visits run to 30 days after the stop date. The scoring
-# pipeline links records to episodes by the same rule (scoring.selectors.plan_comparisons).
+# pipeline links records to episodes by the same rule (scoring.planning.plan_comparisons).
 EPISODE_WINDOW_DAYS = EPISODE_WINDOW.days
 # Issue 7: TIS and category at weeks 12, 24 and 52 from the start of treatment, taken at the
 # visit nearest to the target day within ±4 weeks.

@@ -12,26 +12,27 @@ from django.db.models import F, Q
 
 from crf.models import Visit
 from registry.models import Patient, TreatmentEpisode
+from scoring import planning, scores
 
 
 class ResponseRecord(models.Model):
     class Algorithm(models.TextChoices):
         # Identifiers of spec/SCORING.md: a change of rule is a new identifier, never a silent
         # change of old results.
-        IMACS_DOI = "imacs-doi-2004", "IMACS definition of improvement (2004)"
-        ACR_EULAR = "acr-eular-2016", "ACR/EULAR total improvement score (2016)"
-        WORSENING = "proderm-worsening-2022", "ProDERM worsening, confirmed deterioration (2022)"
+        IMACS_DOI = planning.DOI, "IMACS definition of improvement (2004)"
+        ACR_EULAR = planning.TIS, "ACR/EULAR total improvement score (2016)"
+        WORSENING = planning.WORSENING, "ProDERM worsening, confirmed deterioration (2022)"
 
     class ReferenceKind(models.TextChoices):
         # The patient's baseline visit (it may also be the baseline of treatment episodes, which
         # are then listed in `episodes`), or only a treatment episode's baseline.
-        BASELINE = "baseline", "Patient baseline"
-        TREATMENT = "treatment", "Treatment episode baseline"
+        BASELINE = planning.BASELINE_REFERENCE, "Patient baseline"
+        TREATMENT = planning.TREATMENT_REFERENCE, "Treatment episode baseline"
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        PENDING = scores.PENDING, "Pending"
+        DONE = scores.DONE, "Done"
+        FAILED = scores.FAILED, "Failed"
 
     # Denormalised from the visit: tasks lock, read and replace records patient by patient.
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="response_records")
@@ -57,7 +58,7 @@ class ResponseRecord(models.Model):
     # strings, and the population: everything the algorithm was given.
     inputs = models.JSONField(default=dict)
     # Digest of inputs, algorithm, reference kind, episodes and the pipeline revision
-    # (scoring.services.REVISION): the sweep compares it with the digest of the current data.
+    # (scoring.planning.REVISION): the sweep compares it with the digest of the current data.
     fingerprint = models.CharField(max_length=32, blank=True)
     # The calculator's JSON for this algorithm (spec/SCORING.md §6): every per-measure detail.
     result = models.JSONField(null=True, blank=True)

@@ -1,48 +1,42 @@
-"""Reads of the scoring app: the inputs of a patient's scores, which comparisons a patient's visits
-call for, the stored response records as the API and pages show them, and the scoring state of
-every visit (current, pending, stale, failed).
+"""Reads of the scoring app: the inputs of a patient's scores as the planning takes them
+(scoring.planning), the stored response records, the scores of visits as the interface shows
+them, and the scoring state of every visit (current, pending, stale, failed).
 
-The reference rules (DESIGN.md "References for a response") are in `plan_comparisons`, a pure
-function; everything that decides whether a record is current goes through `expected_rows`, so the
-tasks, the sweep, `scoring_status` and the API agree on it.
+Nothing here writes: scoring.services stores what these read. What is expected of the records
+(comparisons, inputs, fingerprints) is decided by scoring.planning alone, so the tasks, the sweep,
+`scoring_status` and the API agree on it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from crf.models import HAQ, MMT8, LabResult, Visit
 from registry.models import Patient, TreatmentEpisode
-from scoring.instruments import InstrumentError, Measures, population_for
+from scoring import scores
+from scoring.compute import Scorer
+from scoring.instruments import InstrumentError
 from scoring.models import ResponseEpisode, ResponseRecord
-
-# Bump when this pipeline's own code changes what a record holds for the same data (a fix in how
-# inputs are read, say): every fingerprint changes and the sweep re-scores the registry. A change
-# of a clinical rule is a new algorithm identifier instead (spec/SCORING.md).
-REVISION = 1
-
-# DESIGN.md "References for a response": an episode's baseline is the latest visit from 30 days
-# before its start up to the start; its scored visits run to 30 days after the stop date.
-EPISODE_WINDOW = timedelta(days=30)
-
-ALGORITHMS: tuple[str, ...] = tuple(ResponseRecord.Algorithm.values)
-DOI = ResponseRecord.Algorithm.IMACS_DOI.value
-TIS = ResponseRecord.Algorithm.ACR_EULAR.value
-WORSENING = ResponseRecord.Algorithm.WORSENING.value
-
-# SCORING.md §1: units U/L; 1 µkat/L = 60 U/L. Value and ULN are converted together, so the
-# value/ULN ratio that is scored is the same in either unit.
-UNIT_FACTORS: dict[str, int] = {LabResult.Unit.U_PER_L: 1, LabResult.Unit.UKAT_PER_L: 60}
+from scoring.planning import (
+    EpisodeKey,
+    ExpectedRow,
+    PatientInputs,
+    StoredVisit,
+    VisitKey,
+    expected_rows,
+    patient_inputs,
+    plan_comparisons,
+    visit_inputs,
+)
+from scoring.scores import ScoreDraft, VisitScore
 
 # States of a visit (scoring_status): every record it should have is current; some are not
 # computed yet (or never were); some were computed from data that has changed since; or a
@@ -52,157 +46,14 @@ STATES: tuple[str, ...] = (SCORED, PENDING, STALE, FAILED)
 
 
 # ---------------------------------------------------------------------------------------------
-# References (pure)
-
-
-@dataclass(frozen=True, slots=True)
-class VisitKey:
-    id: int
-    date: date
-    kind: str
-
-
-@dataclass(frozen=True, slots=True)
-class EpisodeKey:
-    id: int
-    start: date
-    stop: date | None
-
-
-@dataclass(frozen=True, slots=True)
-class Comparison:
-    """One visit scored against one reference visit, and why (DESIGN.md "References")."""
-
-    visit: int
-    reference: int
-    # The visit before `visit` after the same reference, for confirmed deterioration (§4).
-    previous: int | None
-    kind: str  # ResponseRecord.ReferenceKind
-    episodes: tuple[int, ...]  # episodes whose baseline is `reference` and window holds `visit`
-
-
-def plan_comparisons(
-    visits: Sequence[VisitKey], episodes: Sequence[EpisodeKey]
-) -> list[Comparison]:
-    """Every (visit, reference visit) comparison that one patient's visits call for.
-
-    - The patient's baseline is the visit of kind baseline, else the earliest visit; every later
-      visit is scored against it.
-    - A treatment episode's baseline is the latest visit from 30 days before its start up to the
-      start; the visits after the start and no later than 30 days after the stop (all later
-      visits while it is ongoing) are scored against it. Without such a visit the episode is not
-      evaluable and adds nothing.
-    A comparison that serves the patient baseline and episodes at once is one comparison (the
-    records are unique per visit, reference and algorithm) listing those episodes.
-    """
-    ordered = sorted(visits, key=lambda v: (v.date, v.id))
-    if not ordered:
-        return []
-    baseline = next((v for v in ordered if v.kind == Visit.Kind.BASELINE), ordered[0])
-    found: dict[tuple[int, int], tuple[str, set[int]]] = {}
-    for visit in ordered:
-        if visit.date > baseline.date:
-            found[(visit.id, baseline.id)] = (ResponseRecord.ReferenceKind.BASELINE, set())
-    for episode in episodes:
-        earliest = episode.start - EPISODE_WINDOW
-        candidates = [v for v in ordered if earliest <= v.date <= episode.start]
-        if not candidates:
-            continue
-        reference = candidates[-1]
-        last = None if episode.stop is None else episode.stop + EPISODE_WINDOW
-        for visit in ordered:
-            if visit.date > episode.start and (last is None or visit.date <= last):
-                key = (visit.id, reference.id)
-                if key not in found:
-                    found[key] = (ResponseRecord.ReferenceKind.TREATMENT, set())
-                found[key][1].add(episode.id)
-
-    position = {v.id: index for index, v in enumerate(ordered)}
-    comparisons = []
-    for (visit_id, reference_id), (kind, episode_ids) in found.items():
-        # Visits are unique per date, so "after the reference and before this visit" is a run of
-        # positions; the previous visit is its last one, if any.
-        before = position[visit_id] - 1
-        previous = ordered[before].id if before > position[reference_id] else None
-        comparisons.append(
-            Comparison(visit_id, reference_id, previous, kind, tuple(sorted(episode_ids)))
-        )
-    comparisons.sort(key=lambda c: (position[c.visit], position[c.reference]))
-    return comparisons
-
-
-# ---------------------------------------------------------------------------------------------
 # Inputs
 
 
-def exact_text(value: Decimal | Fraction | None) -> str | None:
-    """A number as exact text: decimals as written, a non-terminating fraction as "n/d"."""
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        # Database decimals come at the column's scale ("6.0", "15.200"); trailing zeros go.
-        # (String work rather than Decimal.normalize(): this runs ten times per visit read.)
-        text = str(value)
-        if "E" in text or "e" in text:
-            return format(value.normalize(), "f")
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return "0" if text in ("", "-0") else text
-    denominator = value.denominator
-    for prime in (2, 5):
-        while denominator % prime == 0:
-            denominator //= prime
-    if denominator != 1:
-        return f"{value.numerator}/{value.denominator}"
-    return format(Decimal(value.numerator) / Decimal(value.denominator), "f")
-
-
-@dataclass(slots=True)
-class VisitInputs:
-    """The core set measures of one visit: as stored in a record's inputs (`snapshot`) and as
-    the instruments take them (`measures`, None when they could not be read: `error`)."""
-
-    id: int
-    date: date
-    kind: str
-    updated_at: datetime
-    snapshot: dict[str, Any]
-    measures: Measures | None
-    error: str
-    canonical: str = ""  # `snapshot` as canonical JSON, the unit of the fingerprints
-    # Signed and locked: its records are frozen as they were at signing (issue 8, "scores of a
-    # locked visit do not change"), whatever happens to its reference or the episodes since.
-    locked: bool = False
-
-    @property
-    def key(self) -> VisitKey:
-        return VisitKey(self.id, self.date, self.kind)
-
-
-@dataclass(slots=True)
-class PatientInputs:
-    id: int
-    population: str | None
-    population_error: str
-    site_id: int | None = None
-    visits: list[VisitInputs] = field(default_factory=list)
-    episodes: list[EpisodeKey] = field(default_factory=list)
-    by_id: dict[int, VisitInputs] = field(default_factory=dict)
-
-    def add_visit(self, visit: VisitInputs) -> None:
-        self.visits.append(visit)
-        self.by_id[visit.id] = visit
-
-
-def _visit_inputs(
-    row: tuple[Any, ...],
-    mmt: MMT8 | None,
-    haq: HAQ | None,
-    labs: list[tuple[Any, ...]],
-    with_measures: bool,
-) -> VisitInputs:
-    visit_id, _, visit_date, kind, updated_at, physician, patient, extramuscular, cmas, status = row
-    error = ""
+def _instrument_totals(
+    mmt: MMT8 | None, haq: HAQ | None
+) -> tuple[int | None, int | None, Fraction | None, str]:
+    """The MMT-8 total and maximum and the HAQ score of a visit, as its models compute them, and
+    the error that stopped them (corrupt data written around the services)."""
     mmt_total: int | None = None
     mmt_max: int | None = None
     haq_score: Fraction | None = None
@@ -213,62 +64,8 @@ def _visit_inputs(
         if haq is not None:
             haq_score = haq.score
     except InstrumentError as exc:
-        error = str(exc)
-    enzymes: dict[str, dict[str, str | None]] = {}
-    pairs: dict[str, tuple[Decimal, Decimal]] = {}
-    for enzyme, value, unit, uln in labs:
-        enzymes[enzyme] = {"value": exact_text(value), "uln": exact_text(uln), "unit": unit}
-        factor = UNIT_FACTORS.get(unit)
-        if factor is None:
-            error = error or f"labs.{enzyme}.unit: unknown unit {unit!r}"
-        else:
-            pairs[enzyme] = (value * factor, uln * factor)
-    snapshot = {
-        "id": visit_id,
-        "date": visit_date.isoformat(),
-        "measures": {
-            "physician_global": exact_text(physician),
-            "patient_global": exact_text(patient),
-            "extramuscular": exact_text(extramuscular),
-            "haq": exact_text(haq_score),
-            "mmt": None if mmt_max is None else {"total": mmt_total, "max": mmt_max},
-            "cmas": cmas,
-            "enzymes": enzymes,
-        },
-    }
-    if error:
-        # What could not be read is part of the inputs (and of their fingerprint): the record
-        # failed on exactly this.
-        snapshot["error"] = error
-    # The snapshot is complete here, whether the instruments' measures are built or not, so that
-    # the sweep (which does not build them) computes the same fingerprints as the tasks.
-    canonical = json.dumps(snapshot, sort_keys=True, separators=(",", ":"))
-    measures = None
-    if not error and with_measures:
-        try:
-            measures = Measures(
-                physician_global=physician,
-                patient_global=patient,
-                extramuscular=extramuscular,
-                haq=haq_score,
-                mmt_total=mmt_total,
-                mmt_max=mmt_max if mmt_total is not None else None,
-                cmas=cmas,
-                enzymes=pairs,
-            )
-        except InstrumentError as exc:
-            error = str(exc)
-    return VisitInputs(
-        visit_id,
-        visit_date,
-        kind,
-        updated_at,
-        snapshot,
-        measures,
-        error,
-        canonical,
-        status == Visit.Status.LOCKED,
-    )
+        return mmt_total, mmt_max, haq_score, str(exc)
+    return mmt_total, mmt_max, haq_score, ""
 
 
 _VISIT_COLUMNS = (
@@ -299,13 +96,7 @@ def load_inputs(
     for pk, birth_year, birth_month, onset, site_id in patients.values_list(
         "pk", "birth_year", "birth_month", "onset_date", "site_id"
     ):
-        population, population_error = None, ""
-        try:
-            # Adult or juvenile by age at symptom onset (SCORING.md §3), as Patient.population.
-            population = population_for(birth_year, birth_month, onset)
-        except InstrumentError as exc:
-            population_error = str(exc)
-        found[pk] = PatientInputs(pk, population, population_error, site_id)
+        found[pk] = patient_inputs(pk, birth_year, birth_month, onset, site_id)
     if not found:
         return found
     ids = list(found)
@@ -316,102 +107,21 @@ def load_inputs(
         "visit_id", "enzyme", "value", "unit", "uln"
     ):
         labs[visit_id].append(tuple(lab))
+    locked = Visit.Status.LOCKED
     visits = Visit.objects.filter(patient_id__in=ids).order_by("patient_id", "visit_date", "id")
     for row in visits.values_list(*_VISIT_COLUMNS):
-        visit_id = row[0]
-        found[row[1]].add_visit(
-            _visit_inputs(
-                row, mmts.get(visit_id), haqs.get(visit_id), labs.get(visit_id, []), measures
-            )
-        )
+        visit_id, patient_id, day, kind, updated_at, physician, patient, extra, cmas, status = row
+        stored = StoredVisit(
+            visit_id, day, kind, updated_at, physician, patient, extra, cmas, status == locked,
+            *_instrument_totals(mmts.get(visit_id), haqs.get(visit_id)), labs.get(visit_id, ()),
+        )  # fmt: skip
+        found[patient_id].add_visit(visit_inputs(stored, with_measures=measures))
     episodes = TreatmentEpisode.objects.filter(patient_id__in=ids).order_by("start_date", "id")
     for pk, patient_id, start, stop in episodes.values_list(
         "pk", "patient_id", "start_date", "stop_date"
     ):
         found[patient_id].episodes.append(EpisodeKey(pk, start, stop))
     return found
-
-
-# ---------------------------------------------------------------------------------------------
-# Expected records and their fingerprints
-
-
-@dataclass(frozen=True, slots=True)
-class ExpectedRow:
-    """A record that the current data calls for, with the fingerprint it must carry to be
-    current. The result itself is computed by scoring.services only when needed."""
-
-    comparison: Comparison
-    algorithm: str
-    fingerprint: str
-
-    @property
-    def key(self) -> tuple[int, int, str]:
-        return (self.comparison.visit, self.comparison.reference, self.algorithm)
-
-
-def row_inputs(patient: PatientInputs, comparison: Comparison, algorithm: str) -> dict[str, Any]:
-    """The inputs stored on a record: exactly what `algorithm` is given (SCORING.md §2–§4)."""
-    by_id = patient.by_id
-    inputs: dict[str, Any] = {}
-    if algorithm == TIS:
-        # Population decides the category thresholds of the TIS only.
-        inputs["population"] = patient.population
-        if patient.population_error:
-            inputs["population_error"] = patient.population_error
-    inputs["reference"] = by_id[comparison.reference].snapshot
-    inputs["visit"] = by_id[comparison.visit].snapshot
-    if algorithm == WORSENING:
-        previous = comparison.previous
-        inputs["previous"] = None if previous is None else by_id[previous].snapshot
-    return inputs
-
-
-def row_inputs_json(patient: PatientInputs, comparison: Comparison, algorithm: str) -> str:
-    """`row_inputs` as JSON text, put together from the visits' canonical JSON (the same
-    document: a test holds them equal) rather than serialised again for every record."""
-    by_id = patient.by_id
-    parts = []
-    if algorithm == TIS:
-        parts.append(f'"population":{json.dumps(patient.population)}')
-        if patient.population_error:
-            parts.append(f'"population_error":{json.dumps(patient.population_error)}')
-    parts.append(f'"reference":{by_id[comparison.reference].canonical}')
-    parts.append(f'"visit":{by_id[comparison.visit].canonical}')
-    if algorithm == WORSENING:
-        previous = comparison.previous
-        parts.append(f'"previous":{"null" if previous is None else by_id[previous].canonical}')
-    return "{" + ",".join(parts) + "}"
-
-
-def _fingerprint(
-    patient: PatientInputs, by_id: dict[int, VisitInputs], comparison: Comparison, algorithm: str
-) -> str:
-    parts = [
-        str(REVISION),
-        algorithm,
-        comparison.kind,
-        ",".join(map(str, comparison.episodes)),
-        by_id[comparison.reference].canonical,
-        by_id[comparison.visit].canonical,
-    ]
-    if algorithm == TIS:
-        parts.append(f"{patient.population}|{patient.population_error}")
-    elif algorithm == WORSENING:
-        previous = comparison.previous
-        parts.append("null" if previous is None else by_id[previous].canonical)
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
-
-
-def expected_rows(patient: PatientInputs) -> list[ExpectedRow]:
-    """The records one patient's current data calls for, three algorithms per comparison."""
-    by_id = patient.by_id
-    comparisons = plan_comparisons([v.key for v in patient.visits], patient.episodes)
-    return [
-        ExpectedRow(comparison, algorithm, _fingerprint(patient, by_id, comparison, algorithm))
-        for comparison in comparisons
-        for algorithm in ALGORITHMS
-    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -491,34 +201,8 @@ def response_records(
     return records
 
 
-_KEY_BY_ALGORITHM = {DOI: "imacs_doi", TIS: "acr_eular", WORSENING: "worsening"}
-_STATUS_RANK = {
-    ResponseRecord.Status.FAILED: 3,
-    ResponseRecord.Status.PENDING: 2,
-    ResponseRecord.Status.DONE: 1,
-}
-
-
-def empty_entry(
-    reference_id: int, reference_date: date, kind: str, episodes: Iterable[int], status: str
-) -> dict[str, Any]:
-    """A response record as the API shows it (spec/CONTRACTS.md, visits' `scores`), before its
-    results are filled in: one entry per (visit, reference visit) with all three algorithms."""
-    return {
-        "reference_visit": {"id": reference_id, "date": reference_date.isoformat()},
-        "reference_kind": kind,
-        "episodes": sorted(episodes),
-        "status": status,
-        "error": None,
-        "imacs_doi": None,
-        "acr_eular": None,
-        "worsening": None,
-        "computed_at": None,
-    }
-
-
-def scores_for_visits(visit_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
-    """The crf `scores` hook: the response records of these visits as the API shows them.
+def scores_for_visits(visit_ids: Iterable[int]) -> dict[int, list[VisitScore]]:
+    """The scores of these visits, one per reference visit, ordered by its date.
 
     Records are grouped per reference visit; `status` is the worst of the three algorithms'.
     A comparison that the current data calls for but that has no record yet is listed as
@@ -528,7 +212,7 @@ def scores_for_visits(visit_ids: Iterable[int]) -> dict[int, list[dict[str, Any]
     ids = sorted(set(visit_ids))
     if not ids:
         return {}
-    answer: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
+    drafts: dict[int, dict[int, ScoreDraft]] = defaultdict(dict)
     records = (
         ResponseRecord.objects.filter(visit_id__in=ids)
         .order_by("visit_id", "reference_visit__visit_date", "algorithm")
@@ -544,18 +228,11 @@ def scores_for_visits(visit_ids: Iterable[int]) -> dict[int, list[dict[str, Any]
     ).values_list("record_id", "episode_id"):
         links[record_id].append(episode_id)
     for pk, visit, ref, ref_date, kind, algorithm, status, error, result, computed_at in rows:
-        entry = answer[visit].get(ref)
-        if entry is None:
-            entry = answer[visit][ref] = empty_entry(ref, ref_date, kind, links[pk], status)
-        if _STATUS_RANK[status] > _STATUS_RANK[entry["status"]]:
-            entry["status"] = status
-        if error:
-            entry["error"] = f"{entry['error']}; {error}" if entry["error"] else error
-        entry[_KEY_BY_ALGORITHM[algorithm]] = result
-        if computed_at is not None and (
-            entry["computed_at"] is None or computed_at.isoformat() > entry["computed_at"]
-        ):
-            entry["computed_at"] = computed_at.isoformat()
+        draft = drafts[visit].get(ref)
+        if draft is None:
+            episodes = tuple(sorted(links[pk]))
+            draft = drafts[visit][ref] = ScoreDraft(ref, ref_date, kind, episodes, status)
+        draft.add(algorithm, status, error, result, computed_at)
 
     # Comparisons not stored yet: from the visits' dates and kinds and the episodes' dates only.
     patients = Visit.objects.filter(pk__in=ids).values("patient_id")
@@ -564,29 +241,62 @@ def scores_for_visits(visit_ids: Iterable[int]) -> dict[int, list[dict[str, Any]
         patient_id__in=patients
     ).values_list("pk", "patient_id", "visit_date", "kind"):
         keys[patient_id].append(VisitKey(pk, visit_date, kind))
-    episodes: dict[int, list[EpisodeKey]] = defaultdict(list)
+    episodes_of: dict[int, list[EpisodeKey]] = defaultdict(list)
     for pk, patient_id, start, stop in TreatmentEpisode.objects.filter(
         patient_id__in=list(keys)
     ).values_list("pk", "patient_id", "start_date", "stop_date"):
-        episodes[patient_id].append(EpisodeKey(pk, start, stop))
+        episodes_of[patient_id].append(EpisodeKey(pk, start, stop))
     wanted = set(ids)
     for patient_id, visit_keys in keys.items():
         dates = {v.id: v.date for v in visit_keys}
-        for comparison in plan_comparisons(visit_keys, episodes[patient_id]):
-            visit = comparison.visit
-            if visit in wanted and comparison.reference not in answer[visit]:
-                answer[visit][comparison.reference] = empty_entry(
-                    comparison.reference,
-                    dates[comparison.reference],
+        for comparison in plan_comparisons(visit_keys, episodes_of[patient_id]):
+            visit, reference = comparison.visit, comparison.reference
+            if visit in wanted and reference not in drafts[visit]:
+                drafts[visit][reference] = ScoreDraft(
+                    reference,
+                    dates[reference],
                     comparison.kind,
                     comparison.episodes,
-                    ResponseRecord.Status.PENDING,
+                    scores.PENDING,
                 )
     return {
-        visit: sorted(entries.values(), key=lambda e: e["reference_visit"]["date"])
-        for visit, entries in answer.items()
+        visit: sorted((draft.score() for draft in found.values()), key=_by_reference_date)
+        for visit, found in drafts.items()
         if visit in wanted
     }
+
+
+def _by_reference_date(score: VisitScore) -> Any:
+    return score.reference_date
+
+
+def preview_scores(patient_ids: Iterable[int]) -> dict[int, list[VisitScore]]:
+    """The scores these patients' current data calls for, computed now from what this
+    transaction sees (a dry run's uncommitted writes included), storing nothing: every visit of
+    theirs, with its scores of status "preview" (or "failed", with the error)."""
+    now = timezone.now()
+    answer: dict[int, list[VisitScore]] = {}
+    for patient in load_inputs(patient_ids).values():
+        scorer = Scorer(patient)
+        drafts: dict[tuple[int, int], ScoreDraft] = {}
+        by_visit: dict[int, list[ScoreDraft]] = {visit.id: [] for visit in patient.visits}
+        for row in expected_rows(patient):
+            comparison = row.comparison
+            key = (comparison.visit, comparison.reference)
+            draft = drafts.get(key)
+            if draft is None:
+                reference = patient.by_id[comparison.reference]
+                draft = drafts[key] = ScoreDraft(
+                    reference.id, reference.date, comparison.kind, comparison.episodes,
+                    scores.PREVIEW,
+                )  # fmt: skip
+                by_visit[comparison.visit].append(draft)
+            outcome = scorer.outcome(comparison, row.algorithm)
+            status = scores.FAILED if outcome.error else scores.PREVIEW
+            draft.add(row.algorithm, status, outcome.error, outcome.result, now)
+        for visit_id, found in by_visit.items():
+            answer[visit_id] = [draft.score() for draft in found]
+    return answer
 
 
 # ---------------------------------------------------------------------------------------------
@@ -706,8 +416,6 @@ def patients_needing_scoring(
     patients were scanned, the ids of those among them with a visit never scored, pending for
     longer than `grace`, or stale). Failures on unchanged data are left alone (scoring them again
     would fail again); `rescore --patient` retries them on demand."""
-    from django.utils import timezone
-
     cutoff = (now or timezone.now()) - grace
     for chunk in patient_id_chunks(chunk_size):
         needing: list[int] = []

@@ -1,4 +1,9 @@
-"""Write services of the scoring app: compute and store response records (DESIGN.md "Data flow" 2).
+"""Write services of the scoring app: store response records (DESIGN.md "Data flow" 2), mark
+them pending, delete them with what they were computed from.
+
+The stages of a scoring run: scoring.selectors reads a patient's inputs and stored records,
+scoring.planning says which records the inputs call for and with which fingerprint,
+scoring.compute computes those that are not current, and `score_patients` here writes them.
 
 `score_patients` is the one writer of response records. It is idempotent and safe to run twice
 or concurrently: it locks the patients' rows, reads their current data under that lock, leaves
@@ -10,12 +15,10 @@ comparison no longer applies — all in one transaction.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
@@ -27,54 +30,16 @@ from registry.audit import Actor, event_values, value_text
 from registry.errors import LockedError
 from registry.fastwrite import insert_events
 from registry.models import AuditEvent, Patient
-from scoring.instruments import (
-    WORSENING_ALGORITHM,
-    ConfirmedDeterioration,
-    Pairing,
-    WorseningResult,
-    pair_visits,
-    to_json,
-)
-
-# The per-algorithm halves of score_pair / score_doi / score_tis / is_worsened, which take a
-# pairing made once (scoring.instruments.results.score_pair does the same).
-from scoring.instruments.doi import doi_from_pairing
-from scoring.instruments.tis import tis_from_pairing
-from scoring.instruments.worsening import worsening_from_pairing
+from scoring.compute import Outcome, Scorer
 from scoring.models import ResponseEpisode, ResponseRecord
-from scoring.selectors import (
-    DOI,
-    OUTCOME_FIELDS,
-    TIS,
-    WORSENING,
-    Comparison,
-    ExpectedRow,
-    PatientInputs,
-    StoredRow,
-    empty_entry,
-    expected_rows,
-    load_inputs,
-    row_inputs_json,
-    stored_of,
-    stored_rows,
-)
-
-log = logging.getLogger(__name__)
+from scoring.planning import WORSENING, ExpectedRow, PatientInputs, expected_rows, row_inputs_json
+from scoring.selectors import OUTCOME_FIELDS, StoredRow, load_inputs, stored_of, stored_rows
 
 
 def process_name(label: str) -> str:
     """Who computed a record (`computed_by`): a label or the worker's name, host and process."""
     host = label if "@" in label else f"{label}@{socket.gethostname()}"
     return f"{host} pid {os.getpid()}"
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """The result of one algorithm on one comparison, or why it could not be computed."""
-
-    result: dict[str, Any] | None
-    columns: dict[str, Any]
-    error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,108 +50,6 @@ class ScoringSummary:
     deleted: int
     failed: int
     frozen: int  # records of locked visits, left as they were signed
-
-
-def _failure(exc: BaseException | str) -> Outcome:
-    message = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
-    return Outcome(None, {}, message or "unknown error")
-
-
-def _input_error(patient: PatientInputs, comparison: Comparison, algorithm: str) -> str:
-    names = [("reference visit", comparison.reference), ("visit", comparison.visit)]
-    if algorithm == WORSENING and comparison.previous is not None:
-        names.append(("previous visit", comparison.previous))
-    for label, visit_id in names:
-        error = patient.by_id[visit_id].error
-        if error:
-            return f"{label} {visit_id}: {error}"
-    if algorithm == TIS and patient.population is None:
-        return f"population: {patient.population_error}"
-    return ""
-
-
-class _Scorer:
-    """Scores one patient's comparisons, pairing each two visits once (SCORING.md §1: which
-    strength measure and which enzyme are compared). The DOI, the TIS and the worsening of a
-    comparison share its pairing, and a visit's worsening is reused as the next visit's
-    "previous"."""
-
-    def __init__(self, patient: PatientInputs) -> None:
-        self.patient = patient
-        self.pairings: dict[tuple[int, int], Pairing] = {}
-        self.worsening: dict[tuple[int, int], WorseningResult] = {}
-
-    def outcome(self, comparison: Comparison, algorithm: str) -> Outcome:
-        error = _input_error(self.patient, comparison, algorithm)
-        if error:
-            return _failure(error)
-        try:
-            if algorithm == WORSENING:
-                return self._worsening(comparison)
-            return self._response(comparison, algorithm)
-        except Exception as exc:  # noqa: BLE001 - recorded on the record, never retried blindly
-            # Ids only: the log must not carry clinical values.
-            log.warning(
-                "scoring %s of visit %s against %s failed: %s",
-                algorithm,
-                comparison.visit,
-                comparison.reference,
-                type(exc).__name__,
-            )
-            return _failure(exc)
-
-    def _pairing(self, reference: int, visit: int) -> Pairing:
-        key = (reference, visit)
-        found = self.pairings.get(key)
-        if found is None:
-            by_id = self.patient.by_id
-            found = self.pairings[key] = pair_visits(
-                by_id[reference].measures,  # type: ignore[arg-type]
-                by_id[visit].measures,  # type: ignore[arg-type]
-            )
-        return found
-
-    def _response(self, comparison: Comparison, algorithm: str) -> Outcome:
-        # score_doi / score_tis, on the comparison's one pairing.
-        pairing = self._pairing(comparison.reference, comparison.visit)
-        if algorithm == DOI:
-            doi = doi_from_pairing(pairing)
-            return Outcome(to_json(doi), {"met": doi.met})
-        assert self.patient.population is not None  # _input_error said so otherwise
-        tis = tis_from_pairing(self.patient.population, pairing)
-        score = None
-        if tis.score is not None:
-            score = Decimal(tis.score.numerator) / Decimal(tis.score.denominator)
-        return Outcome(
-            to_json(tis),
-            {"score": score, "category": tis.category or "", "complete": tis.complete},
-        )
-
-    def _worsened(self, reference: int, visit: int) -> WorseningResult:
-        # is_worsened, on the pairing.
-        key = (reference, visit)
-        found = self.worsening.get(key)
-        if found is None:
-            found = self.worsening[key] = worsening_from_pairing(self._pairing(reference, visit))
-        return found
-
-    def _worsening(self, comparison: Comparison) -> Outcome:
-        # SCORING.md §4: confirmed when worsening (against the reference) holds at this visit and
-        # at the previous one — as scoring.instruments.confirmed_deterioration, with each visit's
-        # worsening computed once.
-        current = self._worsened(comparison.reference, comparison.visit)
-        previous = None
-        if comparison.previous is not None:
-            previous = self._worsened(comparison.reference, comparison.previous)
-        result = ConfirmedDeterioration(
-            algorithm=WORSENING_ALGORITHM,
-            confirmed=current.worsened and previous is not None and previous.worsened,
-            current=current,
-            previous=previous,
-        )
-        return Outcome(
-            to_json(result), {"worsened": current.worsened, "confirmed": result.confirmed}
-        )
 
 
 # The columns a scoring run writes, in the order of the PostgreSQL COPY below. `requested_at` is
@@ -266,7 +129,7 @@ def _score(patient_ids: Iterable[int], force: bool, computed_by: str) -> Scoring
     for patient in inputs.values():
         have = stored.get(patient.id, {})
         locked = {visit.id for visit in patient.visits if visit.locked}
-        scorer = _Scorer(patient)
+        scorer = Scorer(patient)
         wanted = set()
         for row in expected_rows(patient):
             wanted.add(row.key)
@@ -536,36 +399,3 @@ def records_delete_for_visit(*, visit_id: int) -> int:
         [_deleted_event(site_id, patient_id, old, "visit deleted") for patient_id, old in olds]
     )
     return count
-
-
-def preview_scores(patient_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
-    """The crf `preview` hook: the records these patients' current data calls for, computed now
-    from what this transaction sees (a dry run's uncommitted writes included), storing nothing.
-    Entries have the shape of scores_for_visits' with status "preview"."""
-    now = timezone.now().isoformat()
-    answer: dict[int, list[dict[str, Any]]] = {}
-    for patient in load_inputs(patient_ids).values():
-        scorer = _Scorer(patient)
-        entries: dict[tuple[int, int], dict[str, Any]] = {}
-        for visit in patient.visits:
-            answer[visit.id] = []
-        for row in expected_rows(patient):
-            comparison = row.comparison
-            key = (comparison.visit, comparison.reference)
-            entry = entries.get(key)
-            if entry is None:
-                reference = patient.by_id[comparison.reference]
-                entry = entries[key] = empty_entry(
-                    reference.id, reference.date, comparison.kind, comparison.episodes, "preview"
-                )
-                entry["computed_at"] = now
-                answer[comparison.visit].append(entry)
-            outcome = scorer.outcome(comparison, row.algorithm)
-            name = {DOI: "imacs_doi", TIS: "acr_eular", WORSENING: "worsening"}[row.algorithm]
-            entry[name] = outcome.result
-            if outcome.error:
-                entry["status"] = ResponseRecord.Status.FAILED
-                entry["error"] = (
-                    f"{entry['error']}; {outcome.error}" if entry["error"] else outcome.error
-                )
-    return answer

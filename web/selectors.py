@@ -14,6 +14,7 @@ from django.utils.functional import cached_property
 from crf.models import DataQuery, LabResult, Visit
 from registry.access import Action, patients_visible_to, restrict
 from registry.models import AuditEvent, Patient
+from scoring.models import ResponseRecord
 
 # Registry rule for the patient list's "overdue" filter: IMACS-style longitudinal follow-up sees
 # patients at least every six months, so a patient is overdue when the latest visit is more than
@@ -225,7 +226,7 @@ VISIT_PARTS = (
     "crf.labresult",
     "crf.dataquery",
     "crf.signature",
-    "scoring.responserecord",
+    ResponseRecord._meta.label_lower,
 )
 
 

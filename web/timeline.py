@@ -1,7 +1,8 @@
 """A patient's visits in time with their measures and response scores, for the patient page.
 
-Scores come from scoring's selectors: per visit, one entry per reference visit with `status`
-pending/done/failed and the calculator's `imacs_doi` / `acr_eular` objects (spec/SCORING.md §6).
+Scores come from scoring's selectors: per visit, one `VisitScore` per reference visit with its
+`status` (pending/done/failed) and the calculator's `imacs_doi` / `acr_eular` objects
+(spec/SCORING.md §6).
 """
 
 from dataclasses import dataclass, field
@@ -14,49 +15,65 @@ from crf.models import HAQ, MMT8, Visit
 from registry.models import TreatmentEpisode
 from scoring import selectors as scoring_selectors
 from scoring.instruments import InstrumentError
+from scoring.planning import BASELINE_REFERENCE
+from scoring.scores import VisitScore
 
 
-@dataclass
+@dataclass(frozen=True)
 class Score:
-    """One visit against one reference visit."""
+    """One visit against one reference visit, as the pages show it."""
 
-    entry: dict[str, Any]
+    score: VisitScore
 
     @property
     def status(self) -> str:
-        return self.entry.get("status") or "pending"
+        return self.score.status
 
     @property
     def pending(self) -> bool:
-        return self.status == "pending"
+        return self.score.pending
 
     @property
     def failed(self) -> bool:
-        return self.status == "failed"
+        return self.score.failed
 
     @property
     def error(self) -> str:
-        return self.entry.get("error") or ""
+        return self.score.error
 
     @property
     def reference_date(self) -> str:
-        return self.entry["reference_visit"]["date"]
+        return self.score.reference_date.isoformat()
 
     @property
     def reference_id(self) -> int:
-        return self.entry["reference_visit"]["id"]
+        return self.score.reference_id
+
+    @property
+    def reference_kind(self) -> str:
+        return self.score.reference_kind
+
+    @property
+    def episodes(self) -> tuple[int, ...]:
+        return self.score.episodes
+
+    @property
+    def computed_at(self) -> str:
+        """When it was computed, to the second in UTC ("" when not yet)."""
+        computed_at = self.score.computed_at
+        return "" if computed_at is None else computed_at.isoformat()[:19]
 
     @property
     def tis(self) -> dict[str, Any]:
-        return self.entry.get("acr_eular") or {}
+        return self.score.acr_eular or {}
 
     @property
     def doi(self) -> dict[str, Any]:
-        return self.entry.get("imacs_doi") or {}
+        return self.score.imacs_doi or {}
 
     @property
     def worsening(self) -> dict[str, Any]:
-        return self.entry.get("worsening") or {}
+        return self.score.worsening or {}
 
     @property
     def tis_score(self) -> float | None:
@@ -127,7 +144,7 @@ def build_timeline(
     visits: list[Visit], episodes: list[TreatmentEpisode], open_queries: dict[int, int]
 ) -> dict[str, Any]:
     """Rows of the visits table, one table per treatment episode, and the pending count."""
-    entries = scoring_selectors.scores_for_visits([v.pk for v in visits]) if visits else {}
+    scores = scoring_selectors.scores_for_visits([v.pk for v in visits]) if visits else {}
     rows: list[VisitRow] = []
     pending = 0
     references: set[int] = set()
@@ -135,14 +152,14 @@ def build_timeline(
     episode_reference: dict[int, str] = {}
     for visit in visits:
         row = VisitRow(visit, open_queries=open_queries.get(visit.pk, 0), **measures_of(visit))
-        for entry in entries.get(visit.pk, []):
-            score = Score(entry)
+        for visit_score in scores.get(visit.pk, []):
+            score = Score(visit_score)
             row.scores.append(score)
             references.add(score.reference_id)
             pending += score.pending
-            if entry.get("reference_kind") == "baseline":
+            if score.reference_kind == BASELINE_REFERENCE:
                 row.baseline_score = score
-            for episode_id in entry.get("episodes") or ():
+            for episode_id in score.episodes:
                 if episode_id in by_episode:
                     by_episode[episode_id].append((visit, score))
                     episode_reference[episode_id] = score.reference_date

@@ -512,7 +512,7 @@ def test_scoring_failure_logs_ids_only(
     def failing(pairing):
         raise ValueError(f"CK {CK} of patient {CODE}")
 
-    monkeypatch.setattr("scoring.services.doi_from_pairing", failing)
+    monkeypatch.setattr("scoring.compute.doi_from_pairing", failing)
     actor = Actor(user=None, source="command")
     with django_capture_on_commit_callbacks(execute=True):
         baseline, _ = visit_save(actor=actor, patient=patient, data=visit_doc())
@@ -526,7 +526,7 @@ def test_scoring_failure_logs_ids_only(
         f"scoring imacs-doi-2004 of visit {follow_up.pk} against {baseline.pk} failed: ValueError"
     )
     assert line in logs.raw  # ids only at the source, before any filter
-    assert f"WARNING scoring.services: {line}" in logs.written
+    assert f"WARNING scoring.compute: {line}" in logs.written
     assert str(CK) not in logs.raw and CODE not in logs.raw
     logs.assert_clean()
 

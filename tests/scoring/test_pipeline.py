@@ -13,9 +13,8 @@ from kombu.exceptions import OperationalError as BrokerOperationalError
 from crf.models import HAQ, Visit
 from crf.services import visit_delete
 from registry.services import patient_upsert, treatment_upsert
-from scoring import selectors, tasks
+from scoring import planning, selectors, tasks
 from scoring import selectors as scoring_selectors
-from scoring import services as scoring_services
 from scoring.instruments import calculate_case
 from scoring.models import ResponseEpisode, ResponseRecord
 from scoring.services import score_patients
@@ -267,7 +266,8 @@ def test_scores_hook_shows_records_grouped_by_reference(patient, save_visit):
     follow_up = save_visit(patient, visit_doc("2020-04-08", **IMPROVED))
     scores = scoring_selectors.scores_for_visits([baseline.pk, follow_up.pk])
     assert scores.get(baseline.pk, []) == []
-    [entry] = scores[follow_up.pk]
+    [score] = scores[follow_up.pk]
+    entry = score.as_json()
     assert entry["reference_visit"] == {"id": baseline.pk, "date": "2020-01-08"}
     assert (entry["reference_kind"], entry["episodes"], entry["status"]) == ("baseline", [], "done")
     assert entry["imacs_doi"]["met"] is True
@@ -279,9 +279,9 @@ def test_scores_hook_shows_records_grouped_by_reference(patient, save_visit):
 def test_scores_hook_lists_comparisons_not_scored_yet_as_pending(patient, save_visit):
     baseline = save_visit(patient, visit_doc("2020-01-08", "baseline"))
     follow_up = Visit.objects.create(patient=patient, visit_date=date(2020, 4, 8))
-    [entry] = scoring_selectors.scores_for_visits([follow_up.pk])[follow_up.pk]
-    assert entry["reference_visit"]["id"] == baseline.pk
-    assert (entry["status"], entry["acr_eular"]) == ("pending", None)
+    [score] = scoring_selectors.scores_for_visits([follow_up.pk])[follow_up.pk]
+    assert score.reference_id == baseline.pk
+    assert (score.status, score.acr_eular) == ("pending", None)
 
 
 def test_scores_hook_query_count_does_not_grow_with_visits(
@@ -304,16 +304,16 @@ def test_preview_hook_scores_without_storing(patient, save_visit):
         follow_up = Visit.objects.create(
             patient=patient, visit_date=date(2020, 4, 8), physician_global=Decimal(3)
         )
-        preview = scoring_services.preview_scores([patient.pk])
+        preview = scoring_selectors.preview_scores([patient.pk])
         transaction.set_rollback(True)
     assert not records().exists()
-    [entry] = preview[follow_up.pk]
+    [score] = preview[follow_up.pk]
     assert preview[baseline.pk] == []
-    assert entry["status"] == "preview"
-    assert entry["reference_visit"]["id"] == baseline.pk
+    assert score.status == "preview"
+    assert score.reference_id == baseline.pk
     # No MMT at the follow-up: the TIS cannot be computed (strength required), with the reason.
-    assert entry["acr_eular"]["score"] is None
-    assert "strength" in entry["acr_eular"]["reason"]
+    assert score.acr_eular["score"] is None
+    assert "strength" in score.acr_eular["reason"]
 
 
 def test_unreachable_broker_at_save_leaves_the_visit_pending_until_the_sweep(
@@ -361,19 +361,19 @@ def test_data_changed_behind_the_pipeline_is_stale_and_swept(patient, save_visit
 
 
 def test_inputs_text_and_worsening_are_what_the_instruments_give(patient, save_visit):
-    """The fast paths of scoring.services (inputs put together as text, each visit's worsening
-    reused as the next one's "previous") give exactly the documented objects."""
+    """The fast paths of scoring.planning and scoring.compute (inputs put together as text, each
+    visit's worsening reused as the next one's "previous") give exactly the documented objects."""
     from scoring.instruments import confirmed_deterioration, to_json
 
     save_visit(patient, visit_doc("2020-01-08", "baseline"))
     save_visit(patient, visit_doc("2020-03-08", physician_global=9.0, extramuscular=7.0, mmt=5))
     save_visit(patient, visit_doc("2020-05-08", physician_global=8.5, extramuscular=6.5, mmt=5))
     inputs = selectors.load_inputs([patient.pk])[patient.pk]
-    for row in selectors.expected_rows(inputs):
+    for row in planning.expected_rows(inputs):
         comparison = row.comparison
         assert json.loads(
-            selectors.row_inputs_json(inputs, comparison, row.algorithm)
-        ) == selectors.row_inputs(inputs, comparison, row.algorithm)
+            planning.row_inputs_json(inputs, comparison, row.algorithm)
+        ) == planning.row_inputs(inputs, comparison, row.algorithm)
         if row.algorithm == "proderm-worsening-2022":
             by_id = inputs.by_id
             previous = by_id[comparison.previous].measures if comparison.previous else None

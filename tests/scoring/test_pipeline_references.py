@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoring.selectors import Comparison, EpisodeKey, VisitKey, plan_comparisons
+from scoring.planning import Comparison, EpisodeKey, VisitKey, plan_comparisons
 
 D = date.fromisoformat
 

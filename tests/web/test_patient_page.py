@@ -46,22 +46,22 @@ def scored(patient, coordinator, django_capture_on_commit_callbacks):
 
 
 def baseline_entry(visit):
-    entries = scoring_selectors.scores_for_visits([visit.pk])[visit.pk]
-    return next(e for e in entries if e["reference_kind"] == "baseline")
+    scores = scoring_selectors.scores_for_visits([visit.pk])[visit.pk]
+    return next(s for s in scores if s.reference_kind == "baseline")
 
 
 def test_patient_page_shows_tis_category_and_doi_against_the_baseline(as_coordinator, scored):
     base, later = scored
     entry = baseline_entry(later)
-    assert entry["status"] == "done"
-    tis = entry["acr_eular"]
+    assert entry.status == "done"
+    tis = entry.acr_eular
     response = as_coordinator.get(reverse("web:patient", args=[later.patient_id]))
     html = response.content.decode()
     row = html[html.index(f'href="/visits/{later.pk}/"') :]
     row = row[: row.index("</tr>")]
     assert f"<strong>{tis['score']:.1f}</strong>" in row
     assert tis["category"] in row
-    assert ("DOI met" if entry["imacs_doi"]["met"] else "DOI not met") in row
+    assert ("DOI met" if entry.imacs_doi["met"] else "DOI not met") in row
     assert "baseline (reference)" in html
     assert "computing" not in html
     assert response.context["timeline"]["pending"] == 0
@@ -95,7 +95,7 @@ def test_page_says_computing_until_the_worker_is_done_and_the_poll_updates(
     poll = as_coordinator.get(reverse("web:patient-scores", args=[patient.pk])).json()
     assert poll["pending"] == 0
     assert "computing…" not in poll["html"]
-    assert f"<strong>{baseline_entry(later)['acr_eular']['score']:.1f}</strong>" in poll["html"]
+    assert f"<strong>{baseline_entry(later).acr_eular['score']:.1f}</strong>" in poll["html"]
     assert poll["html"].startswith('<div id="scores" data-pending="0"')
 
 
@@ -105,7 +105,7 @@ def test_explain_view_shows_each_measure_percent_change_and_points(as_coordinato
     response = as_coordinator.get(reverse("web:visit-explain", args=[later.pk]))
     html = response.content.decode()
     assert "Against the patient's baseline visit of 2020-01-08" in html
-    measures = entry["acr_eular"]["measures"]
+    measures = entry.acr_eular["measures"]
     physician = measures["physician_global"]
     assert physician["percent_improvement"] == 30.0
     section = html[html.index("Physician global activity</th>") :]
@@ -113,7 +113,7 @@ def test_explain_view_shows_each_measure_percent_change_and_points(as_coordinato
     assert "6.0 cm" in section and "3.0 cm" in section
     assert "+30" in section and f"{physician['points']:.1f}" in section
     assert "improved" in section
-    assert f"<strong>{entry['acr_eular']['score']:.1f}</strong>" in html
+    assert f"<strong>{entry.acr_eular['score']:.1f}</strong>" in html
     strength = html[html.index("Muscle strength") :]
     assert "119/150" in strength[: strength.index("</tr>")]
 

@@ -10,6 +10,7 @@ from django.forms import BoundField
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from scoring.models import ResponseRecord
 from web.labels import MEASURE_LABELS, TIS_CATEGORY_LABELS
 
 register = template.Library()
@@ -24,7 +25,7 @@ OBJECT_LABELS = {
     "crf.labresult": "Lab result",
     "crf.dataquery": "Data query",
     "crf.signature": "Signature",
-    "scoring.responserecord": "Response record",
+    ResponseRecord._meta.label_lower: "Response record",
 }
 
 

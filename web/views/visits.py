@@ -127,9 +127,13 @@ def _query_fields(visit: Visit) -> list[tuple[str, str]]:
     return choices
 
 
+def _scores(visit: Visit) -> list[Score]:
+    return [Score(s) for s in scoring_selectors.scores_for_visits([visit.pk]).get(visit.pk, [])]
+
+
 def visit_context(request: HttpRequest, visit: Visit) -> dict[str, Any]:
     patient = visit.patient
-    scores = [Score(e) for e in scoring_selectors.scores_for_visits([visit.pk]).get(visit.pk, [])]
+    scores = _scores(visit)
     queries = list(
         DataQuery.objects.filter(visit=visit)
         .select_related("raised_by", "answered_by", "closed_by")
@@ -180,8 +184,8 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def visit_explain(request: HttpRequest, pk: int) -> HttpResponse:
     """Each measure's percent change and points against each reference visit."""
     visit = get_visit(request, pk)
-    entries = scoring_selectors.scores_for_visits([visit.pk]).get(visit.pk, [])
-    reference_ids = [e["reference_visit"]["id"] for e in entries]
+    scores = _scores(visit)
+    reference_ids = [score.reference_id for score in scores]
     references = {
         v.pk: v
         for v in Visit.objects.filter(pk__in=reference_ids, patient_id=visit.patient_id)
@@ -190,14 +194,13 @@ def visit_explain(request: HttpRequest, pk: int) -> HttpResponse:
     }
     episodes = {e.pk: e for e in visit.patient.treatments.all()}
     explained = []
-    for entry in entries:
-        score = Score(entry)
+    for score in scores:
         reference = references.get(score.reference_id)
         explained.append(
             {
                 "score": score,
                 "reference": reference,
-                "episodes": [episodes[i] for i in entry.get("episodes") or () if i in episodes],
+                "episodes": [episodes[i] for i in score.episodes if i in episodes],
                 "rows": _explain_rows(score, reference, visit),
             }
         )

@@ -173,11 +173,11 @@ def test_coordinator_enters_a_patient_and_two_visits_by_keyboard(people, new_pag
     assert "moderate" in row.inner_text()
     assert "DOI met" in row.inner_text()
     entry = next(
-        e
-        for e in scoring_selectors.scores_for_visits([follow_up.pk])[follow_up.pk]
-        if e["reference_kind"] == "baseline"
+        s
+        for s in scoring_selectors.scores_for_visits([follow_up.pk])[follow_up.pk]
+        if s.reference_kind == "baseline"
     )
-    assert (entry["acr_eular"]["score"], entry["imacs_doi"]["met"]) == (57.5, True)
+    assert (entry.acr_eular["score"], entry.imacs_doi["met"]) == (57.5, True)
     assert page.locator("svg.chart").count() == 4
     shot(page, "07-patient-page-scored")
 
