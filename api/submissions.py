@@ -1,9 +1,9 @@
 """The bulk submission of DESIGN.md "Submission document": one service, used by the API view.
 
-Each patient with everything nested in it is one unit, stored all or nothing by crf.services.
-patient_document_save — or, for the new and the unchanged patients that make up most of a bulk
-submission, by the equivalent fast paths of api/ingest.py. A patient with errors is reported
-and skipped, the others are stored. A dry run does the same inside a transaction that is rolled
+Each patient with everything nested in it is one unit, read once and stored all or nothing by
+the patient-document writer (crf.submission): new patients together, unchanged ones answered
+without a write, the rest upserted one by one. A patient with errors is reported and skipped,
+the others are stored. A dry run does the same inside a transaction that is rolled
 back after the scores that would be computed have been previewed, so it stores nothing and
 reports exactly what a real run would.
 """
@@ -13,8 +13,13 @@ from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
 
-from api.ingest import patients_create, sort_patients
-from crf.services import patient_document_save
+from crf.submission import (
+    PatientRead,
+    patient_read_save,
+    patients_create,
+    read_patients,
+    sort_patients,
+)
 from registry.access import Action, NotVisible, require
 from registry.audit import Actor
 from registry.documents import Errors, expect_list, expect_object, join
@@ -103,10 +108,10 @@ def _failed_patient(index: int, data: Any, errors: list[tuple[str, str]]) -> dic
     }
 
 
-def _save_patient(actor: Actor, site: Site, index: int, data: Any) -> dict[str, Any]:
-    path = f"patients[{index}]"
+def _save_patient(actor: Actor, site: Site, index: int, read: PatientRead) -> dict[str, Any]:
+    path, data = read.path, read.data
     try:
-        stored = patient_document_save(actor=actor, site=site, data=data, path=path)
+        stored = patient_read_save(actor=actor, site=site, read=read)
     except InputError as exc:
         return _failed_patient(index, data, exc.errors)
     except (ConflictError, LockedError) as exc:
@@ -172,9 +177,10 @@ def _stored_patient(index: int, stored: dict[str, Any]) -> dict[str, Any]:
 
 
 def _store(actor: Actor, site: Site, patients: list) -> list[dict[str, Any]]:
-    """Every patient's result, in the document's order (api/ingest.py: the fast paths)."""
+    """Every patient's result, in the document's order (crf.submission: read once, sorted)."""
     results: list[dict[str, Any] | None] = [None] * len(patients)
-    new, unchanged, rest = sort_patients(site, patients)
+    reads = read_patients(patients)
+    new, unchanged, rest = sort_patients(site, reads)
     for rows in unchanged:
         results[rows.index] = _stored_patient(rows.index, rows.result("unchanged"))
     if new:
@@ -188,7 +194,7 @@ def _store(actor: Actor, site: Site, patients: list) -> list[dict[str, Any]]:
             for rows in new:
                 results[rows.index] = _stored_patient(rows.index, rows.result("created"))
     for index in rest:
-        results[index] = _save_patient(actor, site, index, patients[index])
+        results[index] = _save_patient(actor, site, index, reads[index])
     assert all(result is not None for result in results)
     return results  # type: ignore[return-value]
 

@@ -1,10 +1,10 @@
 """Benchmark of seeding (issue 2): how fast `seed_demo` makes a synthetic cohort.
 
 Seeds PATIENTS patients with `seed_demo --no-scoring` — generate (crf.seeding), validate with the
-submission readers, bulk-insert with one audit event per row (crf.bulk) — and prints patients
+submission readers, bulk-insert with one audit event per row (crf.submission) — and prints patients
 per second, with two references measured in the same run: generating the documents alone (pure
 Python, no database), and storing patients of the same cohort one by one through the per-patient
-write service that the submission API uses (crf.services.patient_document_save). Scoring is left
+write service that the submission API uses (crf.submission.patient_document_save). Scoring is left
 out of both (`rescore --all` does it afterwards).
 
 The database is the one DATABASE_URL names (SQLite when unset), but never its data: like the test
@@ -48,7 +48,7 @@ from django.db import connection  # noqa: E402
 from crf.bulk import demo_sites_ensure  # noqa: E402
 from crf.models import Visit  # noqa: E402
 from crf.seeding import CohortGenerator, demo_sites  # noqa: E402
-from crf.services import patient_document_save  # noqa: E402
+from crf.submission import patient_document_save  # noqa: E402
 from registry.audit import Actor  # noqa: E402
 from registry.models import AuditEvent  # noqa: E402
 from registry.signals import scoring_inputs_changed  # noqa: E402

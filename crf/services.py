@@ -1,11 +1,10 @@
-"""Write services for visits and their instruments, and for a whole patient document.
+"""Write services for visits and their instruments (a whole patient document: crf.submission).
 
 One function per operation (DESIGN.md "Data flow"): validate, write the visit and its instruments
 in one transaction with their audit events, and ask for scoring after commit.
 """
 
 from dataclasses import replace
-from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,23 +16,10 @@ from crf.models import HAQ, MMT8, DataQuery, LabResult, Signature, Visit
 from crf.quality import rules_apply
 from registry.access import Step, require_step
 from registry.audit import Actor, audit_events, audit_write, snapshot
-from registry.documents import (
-    Errors,
-    expect_list,
-    join,
-    read_autoantibody,
-    read_patient,
-    read_reason,
-    read_treatment,
-)
+from registry.documents import Errors, join
 from registry.errors import ConflictError, InputError, LockedError
-from registry.models import Patient, Site
-from registry.services import (
-    CLEAN,
-    autoantibody_upsert,
-    patient_upsert,
-    treatment_upsert,
-)
+from registry.models import Patient
+from registry.services import CLEAN
 from registry.signals import request_scoring, visit_deleting, visit_locking
 
 
@@ -136,7 +122,6 @@ def _check_baseline(patient: Patient, visit: Visit | None, values: dict, path: s
         )
 
 
-@transaction.atomic
 def visit_save(
     *,
     actor: Actor,
@@ -171,8 +156,39 @@ def visit_save(
                 ]
             )
         values["status"] = status
-    if parsed["reason"]:
-        actor = replace(actor, reason=parsed["reason"])
+    return visit_write(
+        actor=actor,
+        patient=patient,
+        values=values,
+        mmt8=parsed["mmt8"],
+        haq=parsed["haq"],
+        labs=parsed["labs"],
+        reason=parsed["reason"],
+        visit=visit,
+        expected_version=expected_version,
+        path=path,
+    )
+
+
+@transaction.atomic
+def visit_write(
+    *,
+    actor: Actor,
+    patient: Patient,
+    values: dict[str, Any],
+    mmt8: dict[str, Any] | None,
+    haq: dict[str, Any] | None,
+    labs: dict[str, dict[str, Any]],
+    reason: str,
+    visit: Visit | None = None,
+    expected_version: int | None = None,
+    path: str = "",
+) -> tuple[Visit, str]:
+    """visit_save of a visit document read already (crf.documents.read_visit's values, or a
+    crf.submission read): the visit's own fields, its instruments (None: none) and labs, and
+    the reason for change, which goes into the audit events of the visit's changes."""
+    if reason:
+        actor = replace(actor, reason=reason)
     actor = replace(actor, reason=actor.reason.strip())
 
     if visit is None:
@@ -205,18 +221,18 @@ def visit_save(
                 visit.full_clean(**CLEAN)
                 visit.save()
                 events = audit_events(actor, visit, None, snapshot(visit), **ids)
-                events += _write_one_to_one(MMT8, visit, None, parsed["mmt8"], actor, ids)
-                events += _write_one_to_one(HAQ, visit, None, parsed["haq"], actor, ids)
-                events += _write_labs(visit, {}, parsed["labs"], actor, ids)
+                events += _write_one_to_one(MMT8, visit, None, mmt8, actor, ids)
+                events += _write_one_to_one(HAQ, visit, None, haq, actor, ids)
+                events += _write_labs(visit, {}, labs, actor, ids)
                 outcome = "created"
             else:
                 before = _visit_state(visit)
                 for name, value in values.items():
                     setattr(visit, name, value)
                 visit.full_clean(**CLEAN)
-                events = _write_one_to_one(MMT8, visit, before["mmt8"], parsed["mmt8"], actor, ids)
-                events += _write_one_to_one(HAQ, visit, before["haq"], parsed["haq"], actor, ids)
-                events += _write_labs(visit, before["labs"], parsed["labs"], actor, ids)
+                events = _write_one_to_one(MMT8, visit, before["mmt8"], mmt8, actor, ids)
+                events += _write_one_to_one(HAQ, visit, before["haq"], haq, actor, ids)
+                events += _write_labs(visit, before["labs"], labs, actor, ids)
                 if not events and snapshot(visit) == before["visit"]:
                     return visit, "unchanged"
                 if before["visit"]["status"] == Visit.Status.LOCKED:
@@ -474,97 +490,3 @@ def query_close(*, actor: Actor, query: DataQuery, note: str = "") -> DataQuery:
         closed_at=timezone.now(),
         close_note=note.strip(),
     )
-
-
-def patient_document_save(*, actor: Actor, site: Site, data: Any, path: str = "") -> dict[str, Any]:
-    """Store one patient of a submission document with everything nested in it, as one unit.
-
-    All or nothing: any error rolls the whole patient back and raises InputError naming every
-    bad field. Nested autoantibodies and treatments are upserted by their natural keys; entries
-    stored earlier but absent from the document are kept (a site deletes through the API).
-    Returns the result entry of the submission answer for this patient and its visits.
-    """
-    errors = Errors()
-    values = read_patient(errors, path, data)
-    reason = read_reason(errors, path, data)  # for its own fields and its nested lists
-    if reason:
-        actor = replace(actor, reason=reason)
-    born = None
-    if values and values.get("birth_year") and values.get("birth_month"):
-        born = date(values["birth_year"], values["birth_month"], 1)
-    antibodies, treatments, visits = [], [], []
-    if isinstance(data, dict):
-        for key, reader, into in (
-            ("autoantibodies", read_autoantibody, antibodies),
-            ("treatments", read_treatment, treatments),
-        ):
-            listed = expect_list(errors, join(path, key), data.get(key))
-            for index, item in enumerate(listed or []):
-                into.append(reader(errors, join(join(path, key), index), item, born))
-        visits = expect_list(errors, join(path, "visits"), data.get("visits")) or []
-        seen_dates: dict[Any, int] = {}
-        for index, item in enumerate(visits):
-            # Read every visit up front so that one answer names every bad field.
-            read_visit(errors, join(join(path, "visits"), index), item, born=born)
-            if isinstance(item, dict) and isinstance(item.get("visit_date"), str):
-                first = seen_dates.setdefault(item["visit_date"], index)
-                if first != index:
-                    errors.add(
-                        join(join(path, "visits"), index) + ".visit_date",
-                        f"Same date as visits[{first}]; one visit per date.",
-                    )
-        baselines = [
-            i for i, v in enumerate(visits) if isinstance(v, dict) and v.get("kind") == "baseline"
-        ]
-        for index in baselines[1:]:
-            errors.add(
-                join(join(path, "visits"), index) + ".kind", "Only one baseline visit per patient."
-            )
-    errors.raise_if_any()
-    assert values is not None
-
-    try:
-        with transaction.atomic():
-            patient, outcome = patient_upsert(actor=actor, site=site, values=values)
-            nested_changed = False
-            for key, upsert, items in (
-                ("autoantibodies", autoantibody_upsert, antibodies),
-                ("treatments", treatment_upsert, treatments),
-            ):
-                for index, item in enumerate(items):
-                    try:
-                        _, status = upsert(actor=actor, patient=patient, values=item)
-                    except ValidationError as exc:
-                        raise validation_to_input_error(exc, join(join(path, key), index)) from None
-                    nested_changed |= status != "unchanged"
-            # Visits that stop being the baseline go first, so a document that moves the
-            # baseline to another date does not trip over the one-baseline rule halfway.
-            order = sorted(range(len(visits)), key=lambda i: visits[i].get("kind") == "baseline")
-            visit_results: list[dict[str, Any]] = [{} for _ in visits]
-            for index in order:
-                vpath = join(join(path, "visits"), index)
-                visit, visit_outcome = visit_save(
-                    actor=actor, patient=patient, data=visits[index], path=vpath
-                )
-                visit_results[index] = {
-                    "visit_date": visit.visit_date.isoformat(),
-                    "status": visit_outcome,
-                    "id": visit.pk,
-                }
-                nested_changed |= visit_outcome != "unchanged"
-    except ValidationError as exc:
-        raise validation_to_input_error(exc, path) from None
-    except IntegrityError as exc:
-        raise integrity_to_error(exc, path) from None
-    except InputError as exc:
-        # The registry services name a missing reason as `reason`: the patient's key here.
-        pairs = [(join(path, "reason") if p == "reason" else p, m) for p, m in exc.errors]
-        raise InputError(pairs) from None
-    if outcome == "unchanged" and nested_changed:
-        outcome = "updated"
-    return {
-        "patient_id": patient.patient_id,
-        "status": outcome,
-        "id": patient.pk,
-        "visits": visit_results,
-    }

@@ -38,7 +38,9 @@ def value_text(value: Any) -> str | None:
     return str(value)
 
 
-_SKIP = {"id", "created_at", "updated_at", "version"}
+# Bookkeeping fields, never in an audit event (public for writers that build snapshots
+# themselves, crf.submission.building).
+UNAUDITED_FIELDS = frozenset({"id", "created_at", "updated_at", "version"})
 
 
 def snapshot(instance: models.Model) -> dict[str, str | None]:
@@ -46,7 +48,7 @@ def snapshot(instance: models.Model) -> dict[str, str | None]:
     return {
         field.attname: value_text(getattr(instance, field.attname))
         for field in instance._meta.concrete_fields
-        if field.attname not in _SKIP
+        if field.attname not in UNAUDITED_FIELDS
     }
 
 

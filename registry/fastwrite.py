@@ -1,6 +1,6 @@
 """Fast inserts for the bulk paths: many new rows, or many audit events, in one round trip.
 
-Shared by the seed's bulk creation (crf/bulk.py), the API's bulk submission (api/ingest.py)
+Shared by the patient-document writer (crf/submission: the API's bulk submission and the seed)
 and the scoring pipeline's audit trail (scoring/services.py). Primary keys are drawn first, so
 that children and audit events can refer to them; then the rows go in with COPY on PostgreSQL
 and executemany on SQLite, from the values as they are (converted by their fields where the

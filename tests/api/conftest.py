@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from api.ingest import patients_create, sort_patients
+from crf.submission import patients_create, sort_patients
 from registry.audit import Actor
 from registry.models import Membership, Patient
 from registry.tokens import api_token_issue
@@ -54,7 +54,7 @@ def patient_document(patient_id: str, *, visits: int = 1, **changes: Any) -> dic
 
 
 def store(site: Any, document: dict) -> Patient:
-    # The bulk path: equivalent to crf.services.patient_document_save (tests/api/test_ingest.py)
+    # The bulk path: equivalent to crf.submission.patient_document_save (tests/api/test_ingest.py)
     # and ten times faster, which matters for a fixture of every matrix test.
     new, _, _ = sort_patients(site, [document])
     patients_create(actor=Actor(user=None, source="command"), patients=new)

@@ -243,7 +243,7 @@ def test_pages_walk_every_event_once_in_order(trail):
 
 
 def test_events_sharing_one_instant_page_without_loss_or_repeat(world):
-    # A bulk submission stamps all its events with one time (api/ingest.py): more of them
+    # A bulk submission stamps all its events with one time (crf/submission): more of them
     # than a page, and more than DRF's cursor offset cap of 1000 would allow.
     moment = datetime(2022, 5, 1, 8, 0, tzinfo=UTC)
     with mock.patch("django.utils.timezone.now", return_value=moment):  # auto_now_add's clock

@@ -1,4 +1,4 @@
-"""The submission service's fast paths (api/ingest.py) against crf.services.
+"""The submission service's fast paths (crf.submission) against its per-patient upsert.
 
 New patients are created in bulk and unchanged ones answered without writing; both must be
 indistinguishable from patient_document_save: the same rows, the same audit events, the same
@@ -12,9 +12,14 @@ from typing import Any
 import pytest
 from django.db import DatabaseError, transaction
 
-from api.ingest import is_unchanged, patients_create, read_patient_rows, sort_patients
 from crf.models import HAQ, MMT8, DataQuery, LabResult, Visit
-from crf.services import patient_document_save
+from crf.submission import (
+    is_unchanged,
+    patient_document_save,
+    patients_create,
+    read_patient_rows,
+    sort_patients,
+)
 from registry.audit import Actor, snapshot
 from registry.models import AuditEvent, AutoantibodyResult, Patient, TreatmentEpisode
 from tests.api.conftest import patient_document
@@ -230,7 +235,7 @@ def test_anything_unusual_goes_to_the_service():
 
 @pytest.mark.django_db
 def test_the_fast_snapshot_is_the_audit_snapshot():
-    from api.ingest import _snapshot
+    from crf.submission.building import audit_snapshot as _snapshot
 
     site = SiteFactory(code="MAN")
     for data in documents():

@@ -98,6 +98,38 @@ def test_a_changed_visit_is_updated_and_the_rest_unchanged(site, submitter):
     assert (str(visit.physician_global), visit.version) == ("1.5", 2)
 
 
+def test_each_visit_document_is_read_once(site, submitter, monkeypatch):
+    import crf.services
+    import crf.submission.reading
+
+    document = {"site": "MAN", "patients": [patient_document("MAN-0001", visits=2),
+                                            patient_document("MAN-0002", visits=2)]}  # fmt: skip
+    submit(submitter, document)
+    paths = []
+
+    def counted(reader):
+        def read_visit(errors, path, *args, **kwargs):
+            paths.append(path)
+            return reader(errors, path, *args, **kwargs)
+
+        return read_visit
+
+    monkeypatch.setattr(crf.submission.reading, "read_visit",
+                        counted(crf.submission.reading.read_visit))  # fmt: skip
+    monkeypatch.setattr(crf.services, "read_visit", counted(crf.services.read_visit))
+    document["patients"][1]["visits"][1].update(physician_global=1.5, reason="source notes")
+    bad = patient_document("MAN-0003", visits=2, sex="f")
+    document["patients"] += [bad, patient_document("MAN-0004", visits=1)]
+    response = submit(submitter, document)
+    assert [p["status"] for p in response.json()["patients"]] == [
+        "unchanged", "updated", "error", "created"
+    ]  # fmt: skip
+    assert sorted(paths) == sorted(
+        f"patients[{p}].visits[{v}]" for p, visits in enumerate((2, 2, 2, 1))
+        for v in range(visits)
+    )  # fmt: skip
+
+
 def test_one_bad_patient_is_reported_and_the_others_are_stored(site, submitter):
     bad = patient_document("MAN-0002", visits=2)
     bad["visits"][1]["mmt8"]["deltoid"] = 7  # a unilateral grade on the bilateral scale

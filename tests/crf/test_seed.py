@@ -15,9 +15,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from crf.bulk import BulkPatient, demo_people_ensure, demo_sites_ensure, patients_bulk_create
+from crf.bulk import demo_people_ensure, demo_sites_ensure
 from crf.models import HAQ, MMT8, LabResult, Visit
 from crf.seeding import CohortGenerator, demo_sites
+from crf.submission import BulkPatient, patients_bulk_create
 from registry.errors import InputError
 from registry.models import (
     AuditEvent,
@@ -212,7 +213,9 @@ def test_bulk_creation_stores_what_the_service_stores_and_audits_every_object(co
 @pytest.mark.django_db
 def test_seeding_asks_for_scoring_of_the_new_patients(monkeypatch):
     asked: list[set[int]] = []
-    monkeypatch.setattr("crf.bulk.request_scoring", lambda ids: asked.append(set(ids)))
+    monkeypatch.setattr(
+        "crf.submission.creating.request_scoring", lambda ids: asked.append(set(ids))
+    )
     call_command("seed_demo", patients=12, sites=2, today=TODAY, stdout=open("/dev/null", "w"))
     assert asked == [set(Patient.objects.values_list("pk", flat=True))]
 
@@ -220,7 +223,9 @@ def test_seeding_asks_for_scoring_of_the_new_patients(monkeypatch):
 @pytest.mark.django_db
 def test_seeding_with_no_scoring_asks_for_none(monkeypatch):
     asked: list[set[int]] = []
-    monkeypatch.setattr("crf.bulk.request_scoring", lambda ids: asked.append(set(ids)))
+    monkeypatch.setattr(
+        "crf.submission.creating.request_scoring", lambda ids: asked.append(set(ids))
+    )
     seed(12)
     assert Patient.objects.count() == 12 and asked == []
 

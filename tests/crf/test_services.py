@@ -6,7 +6,8 @@ from datetime import date, timedelta
 import pytest
 
 from crf.models import HAQ, MMT8, LabResult, Visit
-from crf.services import patient_document_save, visit_delete, visit_save
+from crf.services import visit_delete, visit_save
+from crf.submission import patient_document_save
 from registry.errors import ConflictError, InputError
 from registry.models import AuditEvent, Patient
 from tests.factories import PatientFactory, SiteFactory

@@ -1,5 +1,5 @@
 """A hand-built cohort whose every count is known in advance, written through the services
-(crf.services.patient_document_save) and scored by the pipeline on commit, eagerly.
+(crf.submission.patient_document_save) and scored by the pipeline on commit, eagerly.
 
 Follow-up visits take one of five profiles against the same baseline (DESIGN.md's example
 visit without HAQ: physician 6, patient 5, extramuscular 4, MMT-8 119/150, CK 2000 U/L with ULN
@@ -44,7 +44,7 @@ from django.db import transaction
 from django.test import TestCase
 
 from config.celery import app as celery_app
-from crf.services import patient_document_save
+from crf.submission import patient_document_save
 from registry.audit import Actor
 from registry.models import Membership, Site, TreatmentEpisode
 from scoring.services import mark_pending

@@ -2,7 +2,7 @@
 
 Sites from a catalogue of real myositis centres, the demo logins of every role, and N patients
 made by crf.seeding (diagnoses, serology, treatments and visit courses as a rheumatologist would
-expect them), written by crf.bulk in chunks: each chunk is one transaction, validated with the
+expect them), written by crf.submission in chunks: each chunk is one transaction, validated with the
 submission readers, audited, and (unless --no-scoring) queued for scoring.
 """
 
@@ -13,8 +13,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from crf.bulk import BulkPatient, demo_people_ensure, demo_sites_ensure, patients_bulk_create
+from crf.bulk import demo_people_ensure, demo_sites_ensure
 from crf.seeding import CohortGenerator, demo_sites
+from crf.submission import BulkPatient, patients_bulk_create
 from registry.audit import Actor
 from registry.errors import InputError
 from registry.models import Patient
