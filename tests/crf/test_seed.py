@@ -15,9 +15,11 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from crf.bulk import BulkPatient, demo_people_ensure, demo_sites_ensure, patients_bulk_create
+from crf.bulk import BulkPatient, patients_bulk_create
+from crf.demo.accounts import demo_people_ensure, demo_sites_ensure
+from crf.demo.cohort import CohortGenerator
+from crf.demo.sites import demo_sites
 from crf.models import HAQ, MMT8, LabResult, Visit
-from crf.seeding import CohortGenerator, demo_sites
 from registry.errors import InputError
 from registry.models import (
     AuditEvent,
@@ -105,7 +107,8 @@ def test_generator_does_not_depend_on_the_process_hash_seed():
     script = (
         "import hashlib, json, sys\n"
         "from datetime import date\n"
-        "from crf.seeding import CohortGenerator, demo_sites\n"
+        "from crf.demo.cohort import CohortGenerator\n"
+        "from crf.demo.sites import demo_sites\n"
         "g = CohortGenerator(seed=5, sites=demo_sites(8), today=date(2026, 11, 1))\n"
         "data = [(p.site_code, p.document, p.visit_status) for p in g.patients(800)]\n"
         "print(hashlib.sha256(json.dumps(data).encode()).hexdigest())\n"

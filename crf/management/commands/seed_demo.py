@@ -1,7 +1,7 @@
 """`seed_demo --patients N [--sites K] [--seed S]`: a synthetic demo cohort (spec/CONTRACTS.md).
 
 Sites from a catalogue of real myositis centres, the demo logins of every role, and N patients
-made by crf.seeding (diagnoses, serology, treatments and visit courses as a rheumatologist would
+made by crf.demo (diagnoses, serology, treatments and visit courses as a rheumatologist would
 expect them), written by crf.bulk in chunks: each chunk is one transaction, validated with the
 submission readers, audited, and (unless --no-scoring) queued for scoring.
 """
@@ -13,22 +13,14 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from crf.bulk import BulkPatient, demo_people_ensure, demo_sites_ensure, patients_bulk_create
-from crf.seeding import CohortGenerator, demo_sites
+from crf.bulk import BulkPatient, patients_bulk_create
+from crf.demo.accounts import demo_people_ensure, demo_sites_ensure
+from crf.demo.cohort import CohortGenerator
+from crf.demo.options import DEFAULT_PATIENTS, DEFAULT_SEED, DEFAULT_SITES, positive_number
+from crf.demo.sites import demo_sites
 from registry.audit import Actor
 from registry.errors import InputError
 from registry.models import Patient
-
-DEFAULT_PATIENTS = 240
-DEFAULT_SITES = 6
-DEFAULT_SEED = 1
-
-
-def positive_number(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(text)
-    return value
 
 
 class Command(BaseCommand):
