@@ -2,10 +2,10 @@
 
 Pure Python, no database nor Django: `CohortGenerator` turns a seed and a reference date
 ("today") into submission documents (DESIGN.md) — patients, autoantibody panels, treatment
-episodes and visit series — with each visit's workflow status. The same seed and reference date
-give the same cohort, value for value, because every patient draws from its own `random.Random`
-seeded by (seed, patient number); patient N is the same whether 100 or 100,000 are made.
-`crf.bulk` validates and writes them.
+episodes and visit series — with each visit's workflow status and the signature of each locked
+visit. The same seed and reference date give the same cohort, value for value, because every
+patient draws from its own `random.Random` seeded by (seed, patient number); patient N is the
+same whether 100 or 100,000 are made. `crf.demo.store` writes them.
 
 How a patient is made, stage by stage, each stage drawing from the patient's stream in turn:
 who the patient is (crf.demo.patient, crf.demo.serology), how long they are followed and when
@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 import random
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -29,7 +29,7 @@ from crf.demo.patient import Profile, draw_profile
 from crf.demo.serology import antibody_results
 from crf.demo.sites import SiteProfile
 from crf.demo.treatments import Regimen
-from crf.demo.workflow import draw_statuses
+from crf.demo.workflow import PlannedSignature, draw_signatures, draw_statuses
 
 
 @dataclass
@@ -37,6 +37,7 @@ class SyntheticPatient:
     site_code: str
     document: dict[str, Any]  # one patient of the submission document
     visit_status: dict[str, str]  # visit date (ISO) -> workflow status
+    signatures: dict[str, PlannedSignature] = field(default_factory=dict)  # of locked visits
 
 
 class CohortGenerator:
@@ -100,8 +101,10 @@ def synthetic_patient(
 
     document = _document(rng, profile, regimen, visits)
     statuses = draw_statuses(rng, profile, schedule.visits)
+    # Drawn last: the signatures came with issue 13, and leave everything before them as it was.
+    signatures = draw_signatures(rng, profile, schedule.visits, statuses)
     status_by_date = {v["visit_date"]: s for v, s in zip(visits, statuses, strict=True)}
-    return SyntheticPatient(site.code, document, status_by_date)
+    return SyntheticPatient(site.code, document, status_by_date, signatures)
 
 
 def _document(
