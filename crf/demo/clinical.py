@@ -8,6 +8,7 @@ three small drawing helpers every stage of the generator uses.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -164,7 +165,7 @@ LOST_PER_VISIT = 0.045
 LEGACY_BEFORE = date(2016, 1, 1)  # data imported from paper records: totals only
 
 
-def weighted(rng: random.Random, weights: dict[Any, float]) -> Any:
+def weighted(rng: random.Random, weights: Mapping[Any, float]) -> Any:
     """A key drawn with probability proportional to its weight (dict order: deterministic)."""
     total = sum(weights.values())
     pick = rng.random() * total

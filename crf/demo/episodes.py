@@ -25,8 +25,9 @@ class Episode:
 
 
 def adverse_events(drug: str) -> dict[str, float]:
-    """Reasons a drug is stopped for intolerance, with relative weights."""
-    return {
+    """Reasons a drug is stopped for intolerance, with relative weights (a new dict each time:
+    the caller may add to it)."""
+    reasons: dict[str, dict[str, float]] = {
         "methotrexate": {
             "adverse event: raised transaminases": 15,
             "adverse event: mouth ulcers": 5,
@@ -35,7 +36,8 @@ def adverse_events(drug: str) -> dict[str, float]:
         "mycophenolate": {"adverse event: diarrhoea": 15},
         "tacrolimus": {"adverse event: nephrotoxicity": 10, "adverse event: tremor": 5},
         "ciclosporin": {"adverse event: hypertension": 10, "adverse event: nephrotoxicity": 10},
-    }.get(drug, {"adverse event": 10})
+    }
+    return reasons.get(drug, {"adverse event": 10})
 
 
 def dosing(

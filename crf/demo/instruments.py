@@ -78,6 +78,8 @@ class Examiner:
         if present(
             (0.75 if self.profile.ild else 0.5 if day == 0 else 0.1) * (0.5 if unscheduled else 1)
         ):
+            fvc: float
+            dlco: float
             fvc, dlco = (70, 55) if self.profile.ild else (96, 88)
             if self.profile.ild:
                 fvc, dlco = fvc - 25 * activity, dlco - 30 * activity

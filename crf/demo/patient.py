@@ -96,7 +96,7 @@ class Profile:
 
 
 def draw_profile(rng: random.Random, site: SiteProfile, patient_id: str, today: date) -> Profile:
-    weights = dict(DIAGNOSIS_WEIGHTS)
+    weights: dict[str, float] = dict(DIAGNOSIS_WEIGHTS)
     weights[JDM] *= site.paediatric
     dx = weighted(rng, weights)
     juvenile = dx == JDM or (dx in (PM, IMNM, OVERLAP) and rng.random() < 0.03)

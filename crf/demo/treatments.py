@@ -60,16 +60,16 @@ class Regimen:
     def start(self) -> None:
         """The treatment decided at the baseline visit."""
         if self.profile.incident:
-            self.first_line()
+            self._first_line()
         else:
-            self.referral()
+            self._referral()
 
     def before_visit(self, day: int) -> None:
         """What has happened by this visit's day: a relapse, the end of the taper."""
-        self.apply_relapse(day)
+        self._apply_relapse(day)
         self.gc.check(day, responding=self.responding)
 
-    def respond(self, key: str, start: int, *, depth_scale: float = 1.0) -> bool:
+    def _respond(self, key: str, start: int, *, depth_scale: float = 1.0) -> bool:
         """Set the activity course from `start` by whether this treatment works."""
         rng = self.rng
         probability, tau = RESPONSE[key]
@@ -109,7 +109,7 @@ class Regimen:
         if self.rng.random() < 0.7:
             self.schedule.add(day + self.rng.randint(14, 45), "unscheduled", flare=True)
 
-    def apply_relapse(self, day: int) -> None:
+    def _apply_relapse(self, day: int) -> None:
         if self.pending_relapse is None or self.pending_relapse[0] > day:
             return
         relapse_day, share = self.pending_relapse
@@ -130,14 +130,14 @@ class Regimen:
                 # Glucocorticoids up again; a new immunosuppressant in two of three flares.
                 self.gc.restart(visit.day + rng.randint(0, 7), 0.5)
                 if rng.random() > 0.65:
-                    self.respond("first_line", visit.day + 3, depth_scale=0.8)
+                    self._respond("first_line", visit.day + 3, depth_scale=0.8)
                     return
             delay = rng.randint(0, 21) if rng.random() > 0.08 else rng.randint(35, 60)
             self._escalate(visit.day + delay)
 
     # -- regimens ----------------------------------------------------------------------------------
 
-    def first_line(self) -> None:
+    def _first_line(self) -> None:
         rng, dx = self.rng, self.profile.dx
         # A few start treatment long after the baseline visit (awaiting biopsy): no episode
         # baseline in the 30-day window, so the episode is not evaluable.
@@ -146,10 +146,10 @@ class Regimen:
             choice = rng.random()
             if choice < 0.3:  # a trial of glucocorticoids
                 self.gc.course(start, 1.0)
-                self.respond("first_line", start)
+                self._respond("first_line", start)
             elif choice < 0.45:
                 self.episodes.add("ivig", start)  # for dysphagia
-                self.respond("ivig", start)
+                self._respond("ivig", start)
             else:
                 self.responding = True  # untreated IBM: no escalation, slow decline
             return
@@ -164,10 +164,10 @@ class Regimen:
             # Anti-MDA5 lung disease: glucocorticoids + tacrolimus + IV cyclophosphamide.
             self.episodes.add("tacrolimus", start + rng.randint(0, 7))
             self._course_drug("cyclophosphamide", start + rng.randint(0, 7))
-            self.respond("mda5_combination", start)
+            self._respond("mda5_combination", start)
             return
         if mild_amyopathic and rng.random() < 0.6:
-            self.respond("first_line", start, depth_scale=0.8)
+            self._respond("first_line", start, depth_scale=0.8)
             return
         drug = self._conventional_choice()
         self.episodes.add(drug, start if rng.random() < 0.5 else start + rng.randint(7, 42))
@@ -175,9 +175,10 @@ class Regimen:
             self.episodes.add("ivig", start + rng.randint(0, 28))  # early IVIG in HMGCR IMNM
         if self.profile.ild and self.profile.msa in ANTISYNTHETASE and rng.random() < 0.1:
             self.episodes.add("rituximab", start + rng.randint(0, 21))
-        self.respond("first_line", start)
+        self._respond("first_line", start)
 
     def _conventional_choice(self) -> str:
+        weights: dict[str, float]
         if self.profile.dx == JDM or self.profile.juvenile:
             weights = {"methotrexate": 85, "mycophenolate": 10, "ciclosporin": 5}
         elif self.profile.ild:
@@ -193,9 +194,10 @@ class Regimen:
             weights = {"methotrexate": 50, "azathioprine": 30, "mycophenolate": 20}
         else:
             weights = {"methotrexate": 55, "azathioprine": 25, "mycophenolate": 20}
-        return weighted(self.rng, weights)
+        drug: str = weighted(self.rng, weights)
+        return drug
 
-    def referral(self) -> None:
+    def _referral(self) -> None:
         """A refractory patient referred on treatment; the new drug starts after baseline."""
         rng = self.rng
         diagnosed = self.profile.day(self.profile.diagnosis)
@@ -267,7 +269,7 @@ class Regimen:
             self._course_drug(drug, start)
         else:
             self.episodes.add(drug, start)
-        self.respond(drug, start)
+        self._respond(drug, start)
 
     def _course_drug(self, drug: str, start: int) -> None:
         """Drugs given as a fixed course, with an assessment visit shortly after it ends."""
