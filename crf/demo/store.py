@@ -72,24 +72,25 @@ def _sign_locked_visits(
         raise LookupError(f"No demo investigator at site(s) {', '.join(missing)}.")
     investigators = {sites[code].pk: user for code, user in found.items()}
 
+    meanings = frozenset(Signature.Meaning.values)  # built anew on every access
     rows: list[Signature] = []
     where: list[tuple[int, int]] = []  # (site, patient) of each signature, for its event
     for site_id, patient_id, visit_id, patient_key, visit_date, version in _locked_visits(
         sites, patients
     ):
-        signature = planned.pop((site_id, patient_key, visit_date), None)
-        if signature is None:
+        plan = planned.pop((site_id, patient_key, visit_date), None)
+        if plan is None:
             raise ValueError(f"Locked visit {patient_key} {visit_date} has no signature planned.")
-        if signature.meaning not in Signature.Meaning.values:
-            raise ValueError(f"Unknown signature meaning {signature.meaning!r}.")
+        if plan.meaning not in meanings:
+            raise ValueError(f"Unknown signature meaning {plan.meaning!r}.")
         signer = investigators[site_id]
         rows.append(
             Signature(
                 visit_id=visit_id,
                 signer=signer,
                 signer_name=signer.get_full_name() or signer.get_username(),
-                meaning=signature.meaning,
-                signed_at=signature.signed_at,
+                meaning=plan.meaning,
+                signed_at=plan.signed_at,
                 visit_version=version,
             )
         )
@@ -100,9 +101,9 @@ def _sign_locked_visits(
     events = []
     for signature, (site_id, patient_id) in zip(rows, where, strict=True):
         # The signer signs, as in visit_sign; the seed's reason says how the row came about.
-        signer = Actor(user=signature.signer, source=actor.source, reason=actor.reason)
+        by = Actor(user=signature.signer, source=actor.source, reason=actor.reason)
         events += event_values(
-            signer,
+            by,
             Signature._meta.label_lower,
             signature.pk,
             None,
