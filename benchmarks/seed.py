@@ -1,6 +1,6 @@
 """Benchmark of seeding (issue 2): how fast `seed_demo` makes a synthetic cohort.
 
-Seeds PATIENTS patients with `seed_demo --no-scoring` — generate (crf.seeding), validate with the
+Seeds PATIENTS patients with `seed_demo --no-scoring` — generate (crf.demo), validate with the
 submission readers, bulk-insert with one audit event per row (crf.submission) — and prints patients
 per second, with two references measured in the same run: generating the documents alone (pure
 Python, no database), and storing patients of the same cohort one by one through the per-patient
@@ -45,9 +45,10 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from crf.bulk import demo_sites_ensure  # noqa: E402
+from crf.demo.accounts import demo_sites_ensure  # noqa: E402
+from crf.demo.cohort import CohortGenerator  # noqa: E402
+from crf.demo.sites import demo_sites  # noqa: E402
 from crf.models import Visit  # noqa: E402
-from crf.seeding import CohortGenerator, demo_sites  # noqa: E402
 from crf.submission import patient_document_save  # noqa: E402
 from registry.audit import Actor  # noqa: E402
 from registry.models import AuditEvent  # noqa: E402

@@ -15,9 +15,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from crf.bulk import demo_people_ensure, demo_sites_ensure
-from crf.models import HAQ, MMT8, LabResult, Visit
-from crf.seeding import CohortGenerator, demo_sites
+from crf.demo.accounts import demo_people_ensure, demo_sites_ensure
+from crf.demo.cohort import CohortGenerator
+from crf.demo.sites import demo_sites
+from crf.models import HAQ, MMT8, LabResult, Signature, Visit
 from crf.submission import BulkPatient, patients_bulk_create
 from registry.errors import InputError
 from registry.models import (
@@ -65,6 +66,7 @@ def canonical_dump() -> dict:
         "mmt8": _rows(MMT8, visit),
         "haq": _rows(HAQ, visit),
         "labs": _rows(LabResult, visit),
+        "signatures": _rows(Signature, (*visit, "signer__username")),
         "audit": sorted(Counter(AuditEvent.objects.values_list("object_type", "action")).items()),
     }
 
@@ -106,7 +108,8 @@ def test_generator_does_not_depend_on_the_process_hash_seed():
     script = (
         "import hashlib, json, sys\n"
         "from datetime import date\n"
-        "from crf.seeding import CohortGenerator, demo_sites\n"
+        "from crf.demo.cohort import CohortGenerator\n"
+        "from crf.demo.sites import demo_sites\n"
         "g = CohortGenerator(seed=5, sites=demo_sites(8), today=date(2026, 11, 1))\n"
         "data = [(p.site_code, p.document, p.visit_status) for p in g.patients(800)]\n"
         "print(hashlib.sha256(json.dumps(data).encode()).hexdigest())\n"
@@ -268,6 +271,42 @@ def test_demo_people_have_their_roles_and_the_demo_password():
     )
     assert Membership.objects.count() == 9
     assert users.get(username="coord-man").check_password("changed-by-its-owner")
+
+
+@pytest.mark.django_db
+def test_every_locked_visit_is_signed_by_its_site_investigator_and_audited():
+    seed(60)
+    locked = Visit.objects.filter(status=Visit.Status.LOCKED).select_related("patient__site")
+    assert locked.count() > 20
+    assert not locked.filter(signatures__isnull=True).exists()
+    assert not Signature.objects.exclude(visit__status=Visit.Status.LOCKED).exists()
+    signatures = Signature.objects.select_related("visit__patient__site", "signer")
+    assert signatures.count() == locked.count()
+    for signature in signatures:
+        visit = signature.visit
+        code = visit.patient.site.code
+        assert signature.signer.username == f"inv-{code.lower()}"
+        assert Membership.objects.filter(
+            user=signature.signer, site=visit.patient.site, role="investigator"
+        ).exists()
+        assert signature.signer_name == f"Demo Investigator, {code}"
+        assert signature.meaning in Signature.Meaning.values
+        assert visit.visit_date < signature.signed_at.date() < TODAY
+        assert signature.visit_version == visit.version
+        assert signature.voided_at is None
+        signature.full_clean()
+    events = AuditEvent.objects.filter(object_type="crf.signature")
+    assert sorted(events.values_list("object_id", flat=True)) == sorted(
+        signatures.values_list("pk", flat=True)
+    )
+    for event in events.select_related("actor"):
+        signature = signatures.get(pk=event.object_id)
+        assert event.action == "create" and event.source == "command"
+        assert event.actor_id == signature.signer_id
+        assert (event.site_id, event.patient_id) == (
+            signature.visit.patient.site_id,
+            signature.visit.patient_id,
+        )
 
 
 @pytest.mark.django_db

@@ -1,9 +1,10 @@
 """`seed_demo --patients N [--sites K] [--seed S]`: a synthetic demo cohort (spec/CONTRACTS.md).
 
 Sites from a catalogue of real myositis centres, the demo logins of every role, and N patients
-made by crf.seeding (diagnoses, serology, treatments and visit courses as a rheumatologist would
-expect them), written by crf.submission in chunks: each chunk is one transaction, validated with the
-submission readers, audited, and (unless --no-scoring) queued for scoring.
+made by crf.demo (diagnoses, serology, treatments and visit courses as a rheumatologist would
+expect them, locked visits signed by the site's investigator), written by crf.demo.store in
+chunks: each chunk is one transaction, validated with the submission readers, audited, and
+(unless --no-scoring) queued for scoring.
 """
 
 import time
@@ -13,23 +14,14 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from crf.bulk import demo_people_ensure, demo_sites_ensure
-from crf.seeding import CohortGenerator, demo_sites
-from crf.submission import BulkPatient, patients_bulk_create
+from crf.demo.accounts import demo_people_ensure, demo_sites_ensure
+from crf.demo.cohort import CohortGenerator
+from crf.demo.options import DEFAULT_PATIENTS, DEFAULT_SEED, DEFAULT_SITES, positive_number
+from crf.demo.sites import demo_sites
+from crf.demo.store import demo_patients_create
 from registry.audit import Actor
 from registry.errors import InputError
 from registry.models import Patient
-
-DEFAULT_PATIENTS = 240
-DEFAULT_SITES = 6
-DEFAULT_SEED = 1
-
-
-def positive_number(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(text)
-    return value
 
 
 class Command(BaseCommand):
@@ -101,15 +93,10 @@ class Command(BaseCommand):
         totals: dict[str, int] = {}
         started = time.perf_counter()
         for first in range(0, count, chunk):
-            batch = [
-                BulkPatient(
-                    site=sites[p.site_code], document=p.document, visit_status=p.visit_status
-                )
-                for p in generator.patients(min(chunk, count - first), start=first)
-            ]
+            batch = list(generator.patients(min(chunk, count - first), start=first))
             try:
-                created = patients_bulk_create(
-                    actor=actor, patients=batch, score=not options["no_scoring"]
+                created = demo_patients_create(
+                    actor=actor, sites=sites, patients=batch, score=not options["no_scoring"]
                 )
             except InputError as exc:  # a generator bug: say exactly what it made wrong
                 raise CommandError(f"Generated data refused: {exc}") from None

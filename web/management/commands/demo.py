@@ -11,14 +11,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from crf.management.commands.seed_demo import positive_number
-from crf.seeding import DATA_MANAGER_USERNAME, SITE_ROLE_PREFIXES
+from crf.demo.options import DEFAULT_PATIENTS, DEFAULT_SITES, positive_number
+from crf.demo.sites import DATA_MANAGER_USERNAME, SITE_ROLE_PREFIXES
 from registry.models import Membership, Patient, Site
-
-# Big enough to make every report interesting, small enough to seed and score eagerly in
-# well under a minute on a laptop.
-DEMO_PATIENTS = 240
-DEMO_SITES = 6
 
 
 def _port(text: str) -> int:
@@ -42,14 +37,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--patients",
             type=positive_number,
-            default=DEMO_PATIENTS,
-            help=f"Patients to seed into an empty registry ({DEMO_PATIENTS}).",
+            default=DEFAULT_PATIENTS,
+            help=f"Patients to seed into an empty registry ({DEFAULT_PATIENTS}).",
         )
         parser.add_argument(
             "--sites",
             type=positive_number,
-            default=DEMO_SITES,
-            help=f"Sites to seed into an empty registry ({DEMO_SITES}).",
+            default=DEFAULT_SITES,
+            help=f"Sites to seed into an empty registry ({DEFAULT_SITES}).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

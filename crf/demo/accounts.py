@@ -1,4 +1,4 @@
-"""The demo registry's sites and people, for seed_demo (its patients: crf.submission)."""
+"""The demo registry's sites and logins, created where missing (seed_demo, benchmarks)."""
 
 from collections.abc import Mapping, Sequence
 
@@ -6,10 +6,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from crf.seeding import DATA_MANAGER_USERNAME, SiteProfile, demo_people
+from crf.demo.sites import DATA_MANAGER_USERNAME, SiteProfile, demo_people
 from registry.models import Membership, Site
-
-# --- the demo registry's sites and people --------------------------------------------------------
 
 
 @transaction.atomic
@@ -71,6 +69,3 @@ def demo_people_ensure(
         ignore_conflicts=True,  # a login that exists keeps its membership
     )
     return people
-
-
-__all__ = ["demo_people_ensure", "demo_sites_ensure"]
