@@ -101,6 +101,18 @@ COLUMN_ITEM_KEYS: Mapping[str, tuple[str, ...]] = FrozenDict(
 )
 """The items that can score in each column, in table order."""
 
+# (id, key, weight) of the items that can score in each column, in table order.
+_COLUMN_WEIGHTS: Mapping[str, tuple[tuple[str, str, Decimal], ...]] = FrozenDict(
+    {
+        NO_BIOPSY: tuple(
+            (item.id, item.key, item.no_biopsy) for item in ITEMS if item.no_biopsy is not None
+        ),
+        BIOPSY: tuple((item.id, item.key, item.biopsy) for item in ITEMS),
+    }
+)
+_ITEM_KEY_SET = frozenset(ITEM_KEYS)
+_BIOPSY_ITEM_KEY_SET = frozenset(BIOPSY_ITEM_KEYS)
+
 WEAKNESS_KEYS: tuple[str, ...] = ITEM_KEYS[0:4]  # W1–W4
 SKIN_KEYS: tuple[str, ...] = ITEM_KEYS[4:7]  # S1–S3
 RIMMED_VACUOLES: Final = "rimmed_vacuoles"  # B4
@@ -216,24 +228,54 @@ def _response_problem(value: object) -> str | None:
 
 
 def _items_problems(items: object, muscle_biopsy: object, path: str) -> Errors:
-    """The problems of ``items`` (at JSON path ``path``) as (path, message) pairs."""
+    """The problems of ``items`` (at JSON path ``path``) as (path, message) pairs, in the
+    order of its keys."""
     if items is None:
         return [(path, "is required: an object of the items (may be empty)")]
     if not isinstance(items, Mapping):
         return [(path, f"must be an object of the items, not {describe(items)}")]
     problems: Errors = []
-    reject_unknown(items, ITEM_KEYS, path, problems)
-    for key in ITEM_KEYS:
-        value = items.get(key)
-        problem = _boolean_problem(value, nullable=True)
-        if problem is None and value is not None and key in BIOPSY_ITEM_KEYS:
+    for key, value in items.items():
+        if key not in _ITEM_KEY_SET:
+            reject_unknown({key: value}, ITEM_KEYS, path, problems)
+        elif value is None:
+            continue  # unanswered, the same as leaving the key out
+        elif value is not True and value is not False:
+            problems.append(
+                (join(path, key), f"must be true, false or null, not {describe(value)}")
+            )
+        elif muscle_biopsy is False and key in _BIOPSY_ITEM_KEY_SET:
             # Biopsy items are refused unless a biopsy was done; a finding's absence (false)
-            # says a biopsy was done too. Null is the same as leaving the key out.
-            if muscle_biopsy is False:
-                problem = "is a biopsy finding: give it only with muscle_biopsy true"
-        if problem is not None:
-            problems.append((join(path, key), problem))
+            # says a biopsy was done too.
+            problems.append(
+                (join(path, key), "is a biopsy finding: give it only with muscle_biopsy true")
+            )
     return problems
+
+
+def _case_problems(
+    age: object,
+    muscle_biopsy: object,
+    items: object,
+    finger_flexor_weakness: object,
+    treatment_response: object,
+) -> Errors:
+    """Every problem of a case's fields, as (path inside the case, message) pairs."""
+    if muscle_biopsy is None:
+        muscle_problem: str | None = (
+            "is required: true if a muscle biopsy was done (the biopsy column's weights), "
+            "else false"
+        )
+    else:
+        muscle_problem = _boolean_problem(muscle_biopsy, nullable=False)
+    checks = (
+        ("age_at_onset", _age_problem(age)),
+        ("muscle_biopsy", muscle_problem),
+        *_items_problems(items, muscle_biopsy, "items"),
+        ("finger_flexor_weakness", _boolean_problem(finger_flexor_weakness, nullable=True)),
+        ("treatment_response", _response_problem(treatment_response)),
+    )
+    return [(field, problem) for field, problem in checks if problem is not None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,9 +283,9 @@ class ClassificationCase:
     """One patient's inputs to the 2017 EULAR/ACR criteria.
 
     ``items`` maps every item key of the case's column, in table order, to True (present),
-    False (absent) or None (unanswered); keys left out are unanswered. Built by ``read_case``
-    from JSON, or directly (the same checks apply, the first problem raised as
-    ``InstrumentError`` naming the field).
+    False (absent) or None (unanswered); keys left out are unanswered. Built by
+    ``read_classification_case`` from JSON, or directly: the same checks apply, the first
+    problem raised as ``InstrumentError`` naming the field.
     """
 
     age_at_onset: int
@@ -253,19 +295,15 @@ class ClassificationCase:
     treatment_response: str = NOT_TREATED
 
     def __post_init__(self) -> None:
-        checks = (
-            ("age_at_onset", _age_problem(self.age_at_onset)),
-            ("muscle_biopsy", _boolean_problem(self.muscle_biopsy, nullable=False)),
-            *_items_problems(self.items, self.muscle_biopsy, "items"),
-            (
-                "finger_flexor_weakness",
-                _boolean_problem(self.finger_flexor_weakness, nullable=True),
-            ),
-            ("treatment_response", _response_problem(self.treatment_response)),
+        problems = _case_problems(
+            self.age_at_onset,
+            self.muscle_biopsy,
+            self.items,
+            self.finger_flexor_weakness,
+            self.treatment_response,
         )
-        for field, problem in checks:
-            if problem is not None:
-                raise InstrumentError(field, problem)
+        if problems:
+            raise InstrumentError(*problems[0])
         if type(self.age_at_onset) is not int:  # 52.0 or Decimal("52") is 52 years
             object.__setattr__(self, "age_at_onset", int(self.age_at_onset))
         column = BIOPSY if self.muscle_biopsy else NO_BIOPSY
@@ -295,25 +333,8 @@ def _read_case(data: object, path: str, errors: Errors) -> ClassificationCase | 
     treatment_response = data.get("treatment_response")
     if treatment_response is None:
         treatment_response = NOT_TREATED
-    if muscle_biopsy is None:
-        muscle_problem: str | None = (
-            "is required: true if a muscle biopsy was done (the biopsy column's weights), "
-            "else false"
-        )
-    else:
-        muscle_problem = _boolean_problem(muscle_biopsy, nullable=False)
-    for field, problem in (
-        (join(path, "age_at_onset"), _age_problem(age)),
-        (join(path, "muscle_biopsy"), muscle_problem),
-        *_items_problems(items, muscle_biopsy, join(path, "items")),
-        (
-            join(path, "finger_flexor_weakness"),
-            _boolean_problem(finger_flexor_weakness, nullable=True),
-        ),
-        (join(path, "treatment_response"), _response_problem(treatment_response)),
-    ):
-        if problem is not None:
-            errors.append((field, problem))
+    problems = _case_problems(age, muscle_biopsy, items, finger_flexor_weakness, treatment_response)
+    errors.extend((join(path, field), problem) for field, problem in problems)
     if len(errors) > before:
         return None
     assert isinstance(items, Mapping) and isinstance(age, int | float | Decimal)
@@ -413,15 +434,12 @@ def classify_case(case: ClassificationCase) -> ClassificationResult:
         points[band] = AGE_WEIGHTS[band][column]
     missing: list[str] = []
     answers = case.items
-    for item in ITEMS:
-        weight = item.biopsy if column == BIOPSY else item.no_biopsy
-        if weight is None:
-            continue  # a biopsy item, and no biopsy was done
-        answer = answers.get(item.key)
+    for id_, key, weight in _COLUMN_WEIGHTS[column]:
+        answer = answers.get(key)
         if answer is None:
-            missing.append(item.key)
+            missing.append(key)
         elif answer:
-            points[item.id] = weight
+            points[id_] = weight
     score = sum(points.values(), Decimal("0.0")).quantize(_TENTH)
     category_ = category(score, column)
     return ClassificationResult(

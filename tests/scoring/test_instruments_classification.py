@@ -374,8 +374,8 @@ def test_every_problem_is_reported_once_with_its_field():
                 "items": {B4: True, W1: "x", "bogus": None},
                 "finger_flexor_weakness": 0, "treatment_response": "maybe"}  # fmt: skip
     assert [path for path, _ in errors_of(document)] == [
-        "extra", "age_at_onset", "items.bogus", "items.weakness_proximal_upper",
-        "items.rimmed_vacuoles", "finger_flexor_weakness", "treatment_response",
+        "extra", "age_at_onset", "items.rimmed_vacuoles", "items.weakness_proximal_upper",
+        "items.bogus", "finger_flexor_weakness", "treatment_response",
     ]  # fmt: skip
 
 
