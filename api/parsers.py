@@ -92,6 +92,10 @@ class JSONDocumentParser(BaseParser):
             raise ParseError(
                 f"Malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}."
             ) from None
+        except ValueError:
+            # An integer of more digits than Python converts from text
+            # (sys.get_int_max_str_digits): valid JSON, but no field of ours holds such a number.
+            raise ParseError("A number in the JSON has too many digits.") from None
         except RecursionError:
             raise ParseError("The JSON is nested too deeply.") from None
         # Escapes JSON allows but text columns cannot hold (PostgreSQL refuses NUL; a lone

@@ -34,6 +34,11 @@ def _routes(suffix: str) -> list:
         re_path(
             rf"^v1/calculator{suffix}$", views.CalculatorView.as_view(), name=name("calculator")
         ),
+        re_path(
+            rf"^v1/calculator/classification{suffix}$",
+            views.ClassificationCalculatorView.as_view(),
+            name=name("calculator-classification"),
+        ),
         re_path(rf"^v1/audit{suffix}$", views.AuditListView.as_view(), name=name("audit")),
     ]
 

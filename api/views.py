@@ -43,7 +43,7 @@ from registry.errors import InputError
 from registry.models import AuditEvent, Patient, Site
 from registry.selectors import audit_trail
 from scoring import selectors as scoring_selectors
-from scoring.instruments import CalculatorInputError, calculate
+from scoring.instruments import CalculatorInputError, calculate, classify
 
 PATIENT_AUDIT_TYPES = (
     "registry.patient",
@@ -416,6 +416,32 @@ class CalculatorView(APIView):
                 ]
             ) from None
         return Response(result)
+
+
+class ClassificationCalculatorView(APIView):
+    parser_classes = [DecimalJSONParser]
+
+    @extend_schema(
+        tags=["calculator"],
+        summary="The 2017 EULAR/ACR classification criteria for IIM",
+        description="One case, or a list of cases, in; the same shape out, in order. Stores "
+        "nothing. Lundberg IE et al., Ann Rheum Dis 2017;76:1955–64: the score from the "
+        "biopsy column if and only if a muscle biopsy was done, its category, the derived "
+        "probability and, for probable or definite cases, the subgroup.",
+        request={"application/json": ref("ClassificationRequest")},
+        responses={
+            200: OpenApiResponse(ref("ClassificationResponse")),
+            400: BAD_REQUEST,
+            **COMMON,
+            413: _error("The body is larger than the documented limit."),
+            415: _error("The body is not JSON."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        try:
+            return Response(classify(request.data))
+        except CalculatorInputError as exc:
+            raise InputError(exc.errors) from None
 
 
 # --- audit trail ------------------------------------------------------------------------------

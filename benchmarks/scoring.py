@@ -1,10 +1,13 @@
-"""Benchmark of the pure scoring functions (issue 3): 100,000 random baseline/follow-up pairs.
+"""Benchmark of the pure scoring functions (issue 3): 100,000 random baseline/follow-up pairs,
+then 100,000 random cases of the 2017 EULAR/ACR classification criteria (issue 15).
 
 Each pair is built from raw visit values — Decimals as the database and the calculator's JSON
 parser give them, integer MMT and CMAS totals, enzymes with ULNs — into two ``Measures`` and
-scored with ``score_pair`` (IMACS DOI and ACR/EULAR TIS), in one process. Generating the raw
-values is not timed; converting them to exact Fractions, validating and scoring is.
-Run: ``.venv/bin/python benchmarks/scoring.py [PAIRS]``.
+scored with ``score_pair`` (IMACS DOI and ACR/EULAR TIS), in one process. Each classification
+case is a JSON-like dict as the calculator receives it, read and validated with
+``read_classification_case`` and scored with ``classify_case``. Generating the raw values is not
+timed; converting, validating and scoring is. One process: one core.
+Run: ``.venv/bin/python benchmarks/scoring.py [PAIRS [CASES]]``.
 """
 
 from __future__ import annotations
@@ -23,10 +26,18 @@ _HERE = Path(__file__).resolve().parent
 if sys.path and Path(sys.path[0] or ".").resolve() == _HERE:
     sys.path[0] = str(_HERE.parent)
 
-from scoring.instruments import ENZYMES, Measures, score_pair  # noqa: E402
+from scoring.instruments import (  # noqa: E402
+    ENZYMES,
+    Measures,
+    classify_case,
+    read_classification_case,
+    score_pair,
+)
+from scoring.instruments.classification import COLUMN_ITEM_KEYS, TREATMENT_RESPONSES  # noqa: E402
 
 GOAL_PAIRS_PER_SECOND = 20_000
 DEFAULT_PAIRS = 100_000
+DEFAULT_CASES = 100_000
 SEED = 20160101
 
 
@@ -76,22 +87,70 @@ def make_pairs(count: int, seed: int = SEED) -> list[tuple[str, dict[str, Any], 
     return pairs
 
 
-def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_PAIRS
-    pairs = make_pairs(count)
-    # The 100,000 input pairs are the benchmark's fixture, not the scorer's garbage: freeze them
-    # so that the cyclic collector does not rescan them on every full collection (a worker holds
-    # one visit at a time). Everything the scorer allocates is still collected as usual.
+def make_classification_cases(count: int, seed: int = SEED) -> list[dict[str, Any]]:
+    """Valid cases: any age, a biopsy in a third, each item of the column true, false or
+    unanswered (left out or null), as a form or a site's script would send them."""
+    rng = random.Random(seed)
+    cases = []
+    for _ in range(count):
+        biopsy = rng.random() < 0.3
+        items: dict[str, bool | None] = {}
+        for key in COLUMN_ITEM_KEYS["biopsy" if biopsy else "no_biopsy"]:
+            draw = rng.random()
+            if draw < 0.45:
+                items[key] = False
+            elif draw < 0.85:
+                items[key] = True
+            elif draw < 0.93:
+                items[key] = None
+        cases.append(
+            {
+                "age_at_onset": rng.randint(0, 90),
+                "muscle_biopsy": biopsy,
+                "items": items,
+                "finger_flexor_weakness": rng.choice((True, False, None)),
+                "treatment_response": rng.choice(TREATMENT_RESPONSES),
+            }
+        )
+    return cases
+
+
+def _timed(fixture: list[Any], run: Any) -> float:
+    # The inputs are the benchmark's fixture, not the scorer's garbage: freeze them so that the
+    # cyclic collector does not rescan them on every full collection (a worker holds one record
+    # at a time). Everything the scorer allocates is still collected as usual.
     gc.collect()
     gc.freeze()
     started = time.perf_counter()
+    run(fixture)
+    elapsed = time.perf_counter() - started
+    gc.unfreeze()
+    return elapsed
+
+
+def _score_pairs(pairs: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
     for population, before, after in pairs:
         score_pair(population, Measures(**before), Measures(**after))
-    elapsed = time.perf_counter() - started
+
+
+def _classify(cases: list[dict[str, Any]]) -> None:
+    for case in cases:
+        classify_case(read_classification_case(case))
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_PAIRS
+    elapsed = _timed(make_pairs(count), _score_pairs)
     rate = count / elapsed
     print(
         f"scoring: {count} pairs in {elapsed:.1f} s = {rate:,.0f} pairs/s "
         f"(goal {GOAL_PAIRS_PER_SECOND:,} pairs/s: {rate / GOAL_PAIRS_PER_SECOND:.1f}x)"
+    )
+    cases = int(sys.argv[2]) if len(sys.argv) > 2 else DEFAULT_CASES
+    elapsed = _timed(make_classification_cases(cases), _classify)
+    print(
+        f"classification: {cases} cases read and scored in {elapsed:.1f} s = "
+        f"{cases / elapsed:,.0f} cases/s"
     )
 
 

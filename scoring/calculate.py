@@ -7,54 +7,22 @@ problem on stderr and exits 2. Pure: imports nothing from Django.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from collections.abc import Sequence
-from decimal import Decimal
 
-from scoring.instruments import CalculatorInputError, calculate
+from scoring.instruments import calculate
+from scoring.instruments.command import EXIT_INVALID, run
 
-EXIT_INVALID = 2
-
-
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return EXIT_INVALID
+__all__ = ["EXIT_INVALID", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    return run(
+        argv,
         prog="python -m scoring.calculate",
         description="Score IMACS DOI and ACR/EULAR TIS for one case or a list of cases (JSON).",
+        answer=calculate,
     )
-    parser.add_argument("file", nargs="?", help="JSON input file (default: standard input)")
-    args = parser.parse_args(argv)
-    try:
-        if args.file is None:
-            raw = sys.stdin.buffer.read()
-        else:
-            with open(args.file, "rb") as handle:
-                raw = handle.read()
-    except OSError as error:
-        return _fail(f"cannot read {args.file}: {error.strerror}")
-    try:
-        # Decimal keeps every number exactly as typed (7.3 is 73/10); NaN and Infinity become
-        # non-finite Decimals, which the calculator rejects with the field named.
-        document = json.loads(raw, parse_float=Decimal, parse_constant=Decimal)
-    except UnicodeDecodeError:
-        return _fail("input is not UTF-8 text")
-    except json.JSONDecodeError as error:
-        return _fail(f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}")
-    try:
-        result = calculate(document)
-    except CalculatorInputError as error:
-        for path, message in error.errors:
-            print(f"error: {path}: {message}", file=sys.stderr)
-        return EXIT_INVALID
-    json.dump(result, sys.stdout, indent=2)
-    sys.stdout.write("\n")
-    return 0
 
 
 if __name__ == "__main__":

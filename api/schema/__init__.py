@@ -5,6 +5,7 @@
 - examples.py: the example submission document;
 - answers.py: errors, the submission answer, the scores of a visit;
 - calculator.py: the calculator's cases and results;
+- classification.py: the classification calculator's cases and results;
 - hooks.py: the drf-spectacular hooks (config/settings.py names them).
 """
 

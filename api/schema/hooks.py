@@ -4,13 +4,19 @@ from typing import Any
 
 from api.schema.answers import components as answer_components
 from api.schema.calculator import components as calculator_components
+from api.schema.classification import components as classification_components
 from api.schema.documents import components as document_components
 from api.schema.fields import Schema
 
 
 def components() -> dict[str, Schema]:
-    """The hand-written components: the documents, the answers, the calculator."""
-    return {**document_components(), **answer_components(), **calculator_components()}
+    """The hand-written components: the documents, the answers, the calculators."""
+    return {
+        **document_components(),
+        **answer_components(),
+        **calculator_components(),
+        **classification_components(),
+    }
 
 
 def add_components(result: Schema, generator: Any, request: Any, public: bool) -> Schema:

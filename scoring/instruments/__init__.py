@@ -7,6 +7,16 @@ carry their algorithm identifier and every intermediate value.
 """
 
 from .calculator import EXAMPLE_CASE, calculate, calculate_case
+from .classification import EXAMPLE_CASE as CLASSIFICATION_EXAMPLE_CASE
+from .classification import RULE as CLASSIFICATION_RULE
+from .classification import (
+    ClassificationCase,
+    ClassificationResult,
+    classification_to_json,
+    classify,
+    classify_case,
+    read_classification_case,
+)
 from .doi import ALGORITHM as DOI_ALGORITHM
 from .doi import DoiMeasure, DoiResult, score_doi
 from .errors import CalculatorInputError, InstrumentError
@@ -40,6 +50,8 @@ __all__ = [
     "ADULT",
     "BILATERAL_GROUPS",
     "CHAQ_CATEGORIES",
+    "CLASSIFICATION_EXAMPLE_CASE",
+    "CLASSIFICATION_RULE",
     "CMAS_MAX",
     "DOI_ALGORITHM",
     "ENZYMES",
@@ -56,6 +68,8 @@ __all__ = [
     "VAS_MAX",
     "WORSENING_ALGORITHM",
     "CalculatorInputError",
+    "ClassificationCase",
+    "ClassificationResult",
     "ConfirmedDeterioration",
     "DoiMeasure",
     "DoiResult",
@@ -70,6 +84,9 @@ __all__ = [
     "calculate",
     "calculate_case",
     "chaq_di",
+    "classification_to_json",
+    "classify",
+    "classify_case",
     "choose_enzyme",
     "confirmed_deterioration",
     "display_percent",
@@ -78,6 +95,7 @@ __all__ = [
     "mmt8_total",
     "pair_visits",
     "population_for",
+    "read_classification_case",
     "score_doi",
     "score_pair",
     "score_tis",

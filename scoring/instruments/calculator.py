@@ -18,6 +18,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from ._input import Errors, describe, join, one_or_many, reject_unknown
 from .errors import CalculatorInputError, InstrumentError
 from .measures import CMAS_MAX, ENZYMES, HAQ_MAX, VAS_MAX, Measures
 from .mmt import MMT_MAXIMA
@@ -72,26 +73,6 @@ _BOUNDED: tuple[tuple[str, int], ...] = (
 # Measures' own field names, should it ever reject something validated here.
 _MEASURES_FIELD_PATHS = {"mmt_total": "mmt.total", "mmt_max": "mmt.max"}
 
-Errors = list[tuple[str, str]]
-
-
-def _join(path: str, key: object) -> str:
-    return f"{path}.{key}" if path else str(key)
-
-
-def _describe(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return type(value).__name__
-
 
 def _number(
     value: object,
@@ -107,7 +88,7 @@ def _number(
         return None
     number: Fraction
     if type(value) is bool or not isinstance(value, int | float | Decimal | Fraction):
-        errors.append((path, f"must be a number, not {_describe(value)}"))
+        errors.append((path, f"must be a number, not {describe(value)}"))
         return None
     if isinstance(value, Decimal) and not value.is_finite():
         errors.append((path, "must be a finite number"))
@@ -135,22 +116,14 @@ def _number(
     return number
 
 
-def _reject_unknown(
-    data: Mapping[Any, Any], known: tuple[str, ...], path: str, errors: Errors
-) -> None:
-    for key in data:
-        if key not in known:
-            errors.append((_join(path, key), f"unknown key; expected one of {', '.join(known)}"))
-
-
 def _mmt(data: object, path: str, errors: Errors) -> tuple[Fraction | None, int | None]:
     if data is None:
         return None, None
     if not isinstance(data, Mapping):
         errors.append((path, 'must be an object {"total": ..., "max": ...} or null'))
         return None, None
-    _reject_unknown(data, MMT_KEYS, path, errors)
-    max_path, total_path = _join(path, "max"), _join(path, "total")
+    reject_unknown(data, MMT_KEYS, path, errors)
+    max_path, total_path = join(path, "max"), join(path, "total")
     before = len(errors)
     scale_max: int | None = None
     declared = _number(data.get("max"), max_path, errors, whole=True)
@@ -178,7 +151,7 @@ def _enzymes(
         return None
     pairs: dict[str, tuple[Fraction | None, Fraction | None]] = {}
     for key, entry in data.items():
-        entry_path = _join(path, key)
+        entry_path = join(path, key)
         if key not in ENZYMES:
             errors.append((entry_path, f"unknown enzyme; expected one of {', '.join(ENZYMES)}"))
             continue
@@ -187,14 +160,14 @@ def _enzymes(
         if not isinstance(entry, Mapping):
             errors.append((entry_path, 'must be an object {"value": ..., "uln": ..., "unit": ...}'))
             continue
-        _reject_unknown(entry, ENZYME_KEYS, entry_path, errors)
-        value = _number(entry.get("value"), _join(entry_path, "value"), errors, positive=True)
-        uln = _number(entry.get("uln"), _join(entry_path, "uln"), errors, positive=True)
+        reject_unknown(entry, ENZYME_KEYS, entry_path, errors)
+        value = _number(entry.get("value"), join(entry_path, "value"), errors, positive=True)
+        uln = _number(entry.get("uln"), join(entry_path, "uln"), errors, positive=True)
         unit = entry.get("unit")
         if unit is None:
             unit = DEFAULT_UNIT
         elif not isinstance(unit, str) or unit not in UNIT_FACTORS:
-            errors.append((_join(entry_path, "unit"), "must be 'U/L' or 'ukat/L'"))
+            errors.append((join(entry_path, "unit"), "must be 'U/L' or 'ukat/L'"))
             continue
         factor = UNIT_FACTORS[unit]
         pairs[key] = (
@@ -209,16 +182,16 @@ def _visit(data: object, path: str, errors: Errors) -> Measures | None:
         errors.append((path, "is required: an object of the visit's measures"))
         return None
     if not isinstance(data, Mapping):
-        errors.append((path, f"must be an object of the visit's measures, not {_describe(data)}"))
+        errors.append((path, f"must be an object of the visit's measures, not {describe(data)}"))
         return None
     before = len(errors)
-    _reject_unknown(data, VISIT_KEYS, path, errors)
+    reject_unknown(data, VISIT_KEYS, path, errors)
     values: dict[str, Fraction | None] = {
-        key: _number(data.get(key), _join(path, key), errors, high=high) for key, high in _BOUNDED
+        key: _number(data.get(key), join(path, key), errors, high=high) for key, high in _BOUNDED
     }
-    cmas = _number(data.get("cmas"), _join(path, "cmas"), errors, high=CMAS_MAX, whole=True)
-    mmt_total, mmt_max = _mmt(data.get("mmt"), _join(path, "mmt"), errors)
-    enzymes = _enzymes(data.get("enzymes"), _join(path, "enzymes"), errors)
+    cmas = _number(data.get("cmas"), join(path, "cmas"), errors, high=CMAS_MAX, whole=True)
+    mmt_total, mmt_max = _mmt(data.get("mmt"), join(path, "mmt"), errors)
+    enzymes = _enzymes(data.get("enzymes"), join(path, "enzymes"), errors)
     if len(errors) > before:
         return None
     try:
@@ -234,7 +207,7 @@ def _visit(data: object, path: str, errors: Errors) -> Measures | None:
         )
     except InstrumentError as error:  # pragma: no cover - everything is validated above
         errors.append(
-            (_join(path, _MEASURES_FIELD_PATHS.get(error.field, error.field)), error.message)
+            (join(path, _MEASURES_FIELD_PATHS.get(error.field, error.field)), error.message)
         )
         return None
 
@@ -244,19 +217,19 @@ def _case(case: object, path: str, errors: Errors) -> dict[str, Any] | None:
         errors.append(
             (
                 path or "$",
-                f"must be an object with population, baseline and followup, not {_describe(case)}",
+                f"must be an object with population, baseline and followup, not {describe(case)}",
             )
         )
         return None
     before = len(errors)
-    _reject_unknown(case, CASE_KEYS, path, errors)
+    reject_unknown(case, CASE_KEYS, path, errors)
     population = case.get("population")
     if population is None:
-        errors.append((_join(path, "population"), "is required: 'adult' or 'juvenile'"))
+        errors.append((join(path, "population"), "is required: 'adult' or 'juvenile'"))
     elif not isinstance(population, str) or population not in POPULATIONS:
-        errors.append((_join(path, "population"), "must be 'adult' or 'juvenile'"))
-    baseline = _visit(case.get("baseline"), _join(path, "baseline"), errors)
-    followup = _visit(case.get("followup"), _join(path, "followup"), errors)
+        errors.append((join(path, "population"), "must be 'adult' or 'juvenile'"))
+    baseline = _visit(case.get("baseline"), join(path, "baseline"), errors)
+    followup = _visit(case.get("followup"), join(path, "followup"), errors)
     if len(errors) > before or baseline is None or followup is None:
         return None
     assert isinstance(population, str)
@@ -279,14 +252,4 @@ def calculate(document: object) -> dict[str, Any] | list[dict[str, Any]]:
     ``"[2].followup.physician_global"`` for a list) — a list is scored only when all its cases
     are valid.
     """
-    errors: Errors = []
-    if isinstance(document, list):
-        results = [_case(case, f"[{index}]", errors) for index, case in enumerate(document)]
-        if errors:
-            raise CalculatorInputError(errors)
-        return [result for result in results if result is not None]
-    if isinstance(document, Mapping):
-        return calculate_case(document)
-    raise CalculatorInputError(
-        [("$", f"must be a case object or a list of cases, not {_describe(document)}")]
-    )
+    return one_or_many(document, _case)

@@ -20,6 +20,7 @@ OPERATIONS = {
     ("/api/v1/sites/", "get"), ("/api/v1/submissions/", "post"), ("/api/v1/patients/", "get"),
     ("/api/v1/patients/{id}/", "get"), ("/api/v1/visits/", "get"), ("/api/v1/visits/{id}/", "get"),
     ("/api/v1/visits/{id}/", "patch"), ("/api/v1/calculator/", "post"), ("/api/v1/audit/", "get"),
+    ("/api/v1/calculator/classification/", "post"),
 }  # fmt: skip
 
 

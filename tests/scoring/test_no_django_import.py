@@ -14,6 +14,7 @@ INSTRUMENTS = REPO / "scoring" / "instruments"
 PURE_FILES = [
     *sorted(INSTRUMENTS.rglob("*.py")),
     REPO / "scoring" / "calculate.py",
+    REPO / "scoring" / "classify.py",
     REPO / "scoring" / "__init__.py",
 ]
 # The pipeline's stages that need no database: they may import the instruments and each other.
@@ -25,7 +26,7 @@ PURE_FILES += STAGE_FILES
 def test_importing_the_instruments_loads_no_django():
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
     code = (
-        "import sys, scoring.instruments, scoring.calculate\n"
+        "import sys, scoring.instruments, scoring.calculate, scoring.classify\n"
         f"import {', '.join(PURE_STAGES)}\n"
         "loaded = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))\n"
         "assert not loaded, loaded\n"
