@@ -208,6 +208,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# The cache holds counters that every process must share (the API's failed-token throttling): a
+# table of the database by default (registry's migrations create it), Redis when CACHE_URL is set.
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL:
     if urlsplit(CACHE_URL).scheme not in {"redis", "rediss"}:
@@ -216,7 +218,15 @@ if CACHE_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "registry_cache",
+            # Django culls a third of the entries above MAX_ENTRIES (300 by default): enough room
+            # that addresses spraying failures cannot cull the counts of one another.
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)

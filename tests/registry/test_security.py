@@ -53,6 +53,66 @@ def test_one_address_guessing_many_accounts_is_locked_out(settings):
     assert attempt("inv-man", "pw", ip="10.1.1.1") == victim
 
 
+# Run by separate Python processes sharing one database, as gunicorn's workers do.
+GUESSER = """
+import django
+django.setup()
+from django.contrib.auth import get_user_model
+from django.test import Client
+from registry.audit import Actor
+from registry.tokens import api_token_issue
+
+user = get_user_model().objects.create_user("coord-man", password="Right-password-1")
+_, raw = api_token_issue(actor=Actor(user=None, source="command"), user=user)
+browser = Client(REMOTE_ADDR="10.0.0.1")
+for _ in range(6):
+    browser.post("/accounts/login/", {"username": "coord-man", "password": "guess"})
+script = Client(REMOTE_ADDR="10.0.0.9")
+for _ in range(3):
+    assert script.get("/api/v1/sites/", HTTP_AUTHORIZATION="Token guess").status_code == 401
+print(raw)
+"""
+OWNER = """
+import sys
+import django
+django.setup()
+from django.test import Client
+
+browser = Client(REMOTE_ADDR="10.0.0.2")
+browser.post("/accounts/login/", {"username": "coord-man", "password": "Right-password-1"})
+print("logged in" if "_auth_user_id" in browser.session else "refused")
+script = Client(REMOTE_ADDR="10.0.0.9")
+print(script.get("/api/v1/sites/", HTTP_AUTHORIZATION="Token " + sys.argv[1]).status_code)
+"""
+
+
+@pytest.mark.slow
+def test_lockout_and_token_throttling_hold_across_processes(tmp_path):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    env.update(
+        REGISTRY_DATA_DIR=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="config.settings",
+        API_AUTH_FAILURE_LIMIT="3",
+    )
+
+    def run(*args):
+        result = subprocess.run(
+            [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout.split()
+
+    run("manage.py", "migrate", "--verbosity", "0")  # nothing else: the cache table comes too
+    token = run("-c", GUESSER)[-1]
+    login, api_status = run("-c", OWNER, token)
+    assert login == "refused"
+    assert api_status == "429"
+
+
 @pytest.mark.django_db
 def test_admin_login_page_refuses_a_locked_out_user(client, settings):
     settings.LOGIN_FAILURE_LIMIT = 3
