@@ -1,5 +1,8 @@
 """Throttling of failed authentication, per client address, in the cache.
 
+The cache is the one every process shares (settings.CACHES: a database table by default, Redis when
+CACHE_URL is set), so the limit holds however many web processes serve the API.
+
 A token is 256 random bits, so guessing one is hopeless; the limit is there to keep a
 misconfigured or hostile client from turning the API into a load test of the token table, and to
 make credential stuffing against session logins through the API pointless. Successful requests

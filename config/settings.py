@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",  # failed logins and signature passwords, counted in the database (lockout)
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files for /api/docs/, served locally (no CDN)
@@ -128,6 +129,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a request that has just locked an account or address out into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -152,9 +155,27 @@ TEMPLATES = [
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{DATA_DIR / 'registry.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTHENTICATION_BACKENDS = ["registry.security.LockoutModelBackend"]
+# Password guessing (registry.security): django-axes counts failed logins and failed signature
+# passwords in the database, so every web process sees the same counts. LOGIN_FAILURE_LIMIT
+# failures for one username (from anywhere), or from one address (for any username), lock that
+# username or address out of logging in and signing until LOGIN_LOCKOUT_SECONDS have passed
+# since the last one, even with the right password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses while locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Callables reading the two settings above when asked, so that they stay the settings to change.
+AXES_FAILURE_LIMIT = "registry.security.failure_limit"
+AXES_COOLOFF_TIME = "registry.security.cool_off"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# An attempt while locked out is refused unchecked and uncounted: it does not prolong the lockout.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "web.views.auth.lockout_response"
+# The client's address is REMOTE_ADDR only, as for the API's throttling (api.throttling): a
+# header such as X-Forwarded-For is whatever the client says unless a trusted proxy rewrites it.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -187,6 +208,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# The cache holds counters that every process must share (the API's failed-token throttling): a
+# table of the database by default (registry's migrations create it), Redis when CACHE_URL is set.
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL:
     if urlsplit(CACHE_URL).scheme not in {"redis", "rediss"}:
@@ -195,7 +218,15 @@ if CACHE_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "registry_cache",
+            # Django culls a third of the entries above MAX_ENTRIES (300 by default): enough room
+            # that addresses spraying failures cannot cull the counts of one another.
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
@@ -204,6 +235,8 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+    # Load balancers probe the processes themselves, over plain HTTP (web.health).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -2,11 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 
 from api.urls import catch_all as api_not_found
+from web import health
 
 admin.site.site_header = "Myositis registry"
 admin.site.site_title = "Myositis registry"
 
 urlpatterns = [
+    # Load balancers' probes, first: no login, no data (web.health).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     # Investigator reports: GET /api/v1/reports/outcomes-by-treatment/ and the /reports/ pages.

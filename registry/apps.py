@@ -6,4 +6,4 @@ class RegistryConfig(AppConfig):
     verbose_name = "Registry: sites, people, patients"
 
     def ready(self) -> None:
-        from registry import security  # noqa: F401  (connects the login-failure receivers)
+        from registry import security  # noqa: F401  (connects its login receiver)

@@ -1,84 +1,58 @@
-"""Login throttling and lockout.
+"""Password guessing: lockout of logins and of signature re-authentication (django-axes).
 
-After LOGIN_FAILURE_LIMIT failed logins for one username (from any address) or from one address
-(for any username) within LOGIN_LOCKOUT_SECONDS, further attempts are refused until the window
-has passed, even with the right password — so guessing stays slow whatever the attacker varies.
-Counters live in the cache (set CACHE_URL to a shared Redis in production, so every web process
-sees the same counts).
+After LOGIN_FAILURE_LIMIT failed passwords for one username (from any address) or from one address
+(for any username), further attempts are refused, even with the right password, until
+LOGIN_LOCKOUT_SECONDS have passed since the last failure — so guessing stays slow whatever the
+attacker varies. Both logins and the password re-entered to sign a visit count, and a lockout
+stops both. django-axes keeps the counts in the database (its AccessAttempt table, which data
+managers see and can clear in the admin), so every web process sees the same counts without any
+configuration. Axes runs as the first authentication backend and listens to Django's login
+signals; settings.py configures it with the callables below.
 """
 
-import hashlib
+from datetime import timedelta
+from typing import Any
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_credentials
 from django.conf import settings
-from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
+from django.http import HttpRequest
 
 
-def _client_ip(request) -> str:
-    if request is None:
-        return "unknown"
-    return request.META.get("REMOTE_ADDR", "unknown")
+def failure_limit(request: HttpRequest | None, credentials: dict | None) -> int:
+    """AXES_FAILURE_LIMIT: the setting LOGIN_FAILURE_LIMIT, read when asked."""
+    return settings.LOGIN_FAILURE_LIMIT
 
 
-def _keys(username: str | None, request) -> list[str]:
-    # Hashed, so that neither usernames nor addresses end up in cache key listings.
-    def key(kind: str, value: str) -> str:
-        digest = hashlib.sha256(value.lower().encode()).hexdigest()[:32]
-        return f"login-failures:{kind}:{digest}"
-
-    keys = [key("ip", _client_ip(request))]
-    if username:
-        keys.append(key("user", username))
-    return keys
+def cool_off(request: HttpRequest | None = None) -> timedelta:
+    """AXES_COOLOFF_TIME: the setting LOGIN_LOCKOUT_SECONDS, read when asked."""
+    return timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
 
 
-def is_locked_out(username: str | None, request) -> bool:
-    limit = settings.LOGIN_FAILURE_LIMIT
-    return any((cache.get(k) or 0) >= limit for k in _keys(username, request))
+def lockout_minutes() -> int:
+    return max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
 
 
-def record_failure(username: str | None, request) -> None:
-    for k in _keys(username, request):
-        if not cache.add(k, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS):
-            try:
-                cache.incr(k)
-            except ValueError:  # expired between add and incr
-                cache.add(k, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS)
+def is_locked_out(username: str | None, request: HttpRequest) -> bool:
+    """Whether this username, or the request's address, is locked out now."""
+    return AxesProxyHandler.is_locked(request, get_credentials(username))
 
 
-def clear_failures(username: str | None, request) -> None:
-    # Only the username's counter: a success must not clear an address's record of guessing
-    # other accounts.
-    if username:
-        cache.delete(_keys(username, request)[-1])
-
-
-class LockoutModelBackend(ModelBackend):
-    """Django's model backend, refusing while the username or the address is locked out."""
-
-    def authenticate(self, request, username=None, password=None, **kwargs):
-        if username is None:
-            username = kwargs.get(self._username_field())
-        if is_locked_out(username, request):
-            # PermissionDenied stops Django from trying other backends and counts as a failure.
-            raise PermissionDenied("Too many failed logins; try again later.")
-        return super().authenticate(request, username=username, password=password, **kwargs)
-
-    @staticmethod
-    def _username_field() -> str:
-        from django.contrib.auth import get_user_model
-
-        return get_user_model().USERNAME_FIELD
-
-
-@receiver(user_login_failed)
-def _on_login_failed(sender, credentials, request=None, **kwargs):
-    record_failure(credentials.get("username"), request)
+def reauthenticate(request: HttpRequest, user: Any, password: str) -> bool:
+    """Whether `password` is the signed-in user's, asked as a login asks it: through the
+    authentication backends, so that a wrong one counts towards the lockout and a locked-out
+    user is refused, right password or not."""
+    if not password:
+        return False  # nothing typed: not a guess, nothing to count
+    found = authenticate(request, username=user.get_username(), password=password)
+    return found is not None and found.pk == user.pk
 
 
 @receiver(user_logged_in)
-def _on_logged_in(sender, request, user, **kwargs):
-    clear_failures(user.get_username(), request)
+def _forget_account_failures(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    # A successful login clears the account's failures (axes' own reset would also clear the
+    # address's, which keeps the record of guessing other accounts from there).
+    AxesProxyHandler.reset_attempts(username=user.get_username())

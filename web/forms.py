@@ -6,12 +6,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 
 from crf.models import DataQuery, Signature
 from registry.models import Site
-from registry.security import is_locked_out
+from registry.security import is_locked_out, lockout_minutes
 from registry.vocabularies import (
     Antibody,
     AntibodyMethod,
@@ -164,11 +163,12 @@ class ReasonForm(forms.Form):
 
 
 class SignForm(forms.Form):
+    # No initial choice: the signer says what the signature means, every time (21 CFR 11.50).
     meaning = forms.ChoiceField(
         label="Meaning of the signature",
         choices=Signature.Meaning.choices,
         widget=forms.RadioSelect,
-        initial=Signature.Meaning.APPROVAL,
+        error_messages={"required": "Choose what your signature means."},
     )
     password = forms.CharField(
         label="Your password",
@@ -200,20 +200,32 @@ class QueryCloseForm(forms.Form):
     note = forms.CharField(label="Closing note", max_length=2000, required=False)
 
 
+def locked_out_message() -> str:
+    return (
+        "Too many failed logins or signatures for this account or from this computer. "
+        f"Wait {lockout_minutes()} minutes and try again."
+    )
+
+
 class LoginForm(AuthenticationForm):
-    """Django's login form, saying so when the account or address is locked out (the backend
-    refuses even the right password then, registry.security)."""
+    """Django's login form, saying so when the account or address is locked out (the backends
+    refuse even the right password then, registry.security), or has just been by this failure."""
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username")
         if username and is_locked_out(username, self.request):
-            minutes = max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
-            raise forms.ValidationError(
-                "Too many failed logins for this account or from this computer. "
-                f"Wait {minutes} minutes and try again.",
-                code="locked_out",
-            )
-        return super().clean()
+            raise self._locked_out()
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            if username and is_locked_out(username, self.request):
+                raise self._locked_out() from None
+            raise
+
+    def _locked_out(self) -> forms.ValidationError:
+        # This page tells of the lockout itself (web.views.auth.lockout_response).
+        self.request.lockout_shown = True
+        return forms.ValidationError(locked_out_message(), code="locked_out")
 
 
 QUERY_STATUS_LABELS = dict(DataQuery.Status.choices)

@@ -20,8 +20,17 @@ ROLES = (*SITE_ROLES, "data_manager", "outsider")
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    # The failed-authentication counters live in the cache, which outlives a test.
+def _clear_cache(request):
+    # The failed-authentication counters live in the cache, which can outlive a test: Redis, or the
+    # database's cache table after a transactional test. A test without the database has none.
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction")):
+        request.getfixturevalue("transactional_db")
+    elif marker is not None or "db" in request.fixturenames:
+        request.getfixturevalue("db")
+    else:
+        yield
+        return
     cache.clear()
     yield
     cache.clear()

@@ -5,10 +5,15 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
+from django.core.cache.backends.redis import RedisCache
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from api import throttling
 from registry.audit import Actor
 from registry.models import AuditEvent
 from registry.tokens import ApiToken, api_token_issue, api_token_revoke
@@ -126,6 +131,24 @@ def test_failed_authentication_is_throttled_per_address(user, settings):
     assert with_token(raw, "10.0.0.9").get(SITES).status_code == 429
     assert with_token(raw, "10.0.0.10").get(SITES).status_code == 200
     assert with_token("guess", "10.0.0.10").get(SITES).status_code == 401
+
+
+def test_failures_are_counted_in_the_cache_every_process_shares(user, settings, monkeypatch):
+    settings.API_AUTH_FAILURE_LIMIT = 2
+    for _ in range(2):
+        assert with_token("guess", "10.0.0.7").get(SITES).status_code == 401
+    # The cache is Redis when CACHE_URL is set, else a table of the database: either way one
+    # that every web process reads.
+    if settings.CACHE_URL:
+        assert isinstance(caches["default"], RedisCache)
+    else:
+        assert isinstance(caches["default"], DatabaseCache)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {settings.CACHES['default']['LOCATION']}")
+            assert cursor.fetchone()[0] >= 1
+    # A process that has seen none of the failures itself (its own cache object) still refuses.
+    monkeypatch.setattr(throttling, "cache", caches.create_connection("default"))
+    assert with_token(issue(user), "10.0.0.7").get(SITES).status_code == 429
 
 
 def test_successes_are_not_counted(user, settings):

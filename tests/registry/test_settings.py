@@ -43,6 +43,8 @@ def start(**env: str) -> subprocess.CompletedProcess:
         ({"DEBUG": "maybe"}, "DEBUG"),
         ({"DEBUG": "false"}, "SECRET_KEY"),
         ({"SCORING_SWEEP_SECONDS": "often"}, "SCORING_SWEEP_SECONDS"),
+        ({"CACHE_URL": "memcached://127.0.0.1:11211"}, "CACHE_URL"),
+        ({"LOGIN_FAILURE_LIMIT": "five"}, "LOGIN_FAILURE_LIMIT"),
     ],
 )
 def test_bad_setting_stops_start_up_naming_the_variable(env, variable):
@@ -55,3 +57,32 @@ def test_bad_setting_stops_start_up_naming_the_variable(env, variable):
 def test_nothing_set_starts_embedded():
     result = start()
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "backend"),
+    [
+        ({}, "django.core.cache.backends.db.DatabaseCache"),
+        ({"CACHE_URL": "redis://127.0.0.1:6379/6"}, "django.core.cache.backends.redis.RedisCache"),
+    ],
+)
+def test_the_cache_is_shared_by_every_process_by_default_and_redis_with_cache_url(env, backend):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.CACHES['default']['BACKEND'])",
+        ],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "CACHE_URL"},
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == backend

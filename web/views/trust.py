@@ -31,6 +31,7 @@ from crf.services import (
 )
 from registry.access import Action, Step
 from registry.errors import InputError
+from registry.security import is_locked_out, reauthenticate
 from registry.selectors import audit_trail
 from web import selectors
 from web.forms import (
@@ -39,6 +40,7 @@ from web.forms import (
     QueryRaiseForm,
     ReasonForm,
     SignForm,
+    locked_out_message,
 )
 from web.state import web_state
 from web.views.common import actor, errors_text, get_query, get_visit
@@ -68,12 +70,23 @@ def sign(request: HttpRequest, pk: int) -> HttpResponse:
     visit = get_visit(request, pk, Action.SIGN)
     form = SignForm(request.POST or None)
     status = 200
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        status = 400
+    elif request.method == "POST" and is_locked_out(request.user.get_username(), request):
+        status = 429
+        form.add_error(None, locked_out_message())
+    elif request.method == "POST":
+        password = form.cleaned_data["password"]
+        # The password is asked as a login asks it, so that django-axes counts a wrong one and
+        # refuses a locked-out signer (registry.security). One it refuses goes no further: the
+        # service is handed none, and refuses that in its own words with anything else amiss.
+        if not reauthenticate(request, request.user, password):
+            password = ""
         try:
             visit_sign(
                 actor=actor(request),
                 visit=visit,
-                password=form.cleaned_data["password"],
+                password=password,
                 meaning=form.cleaned_data["meaning"],
             )
         except InputError as exc:
