@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "crf",
     "scoring",
     "reports",
+    "interchange",
     # The interface above every domain app: the HTTP API and the server-rendered pages.
     "api",
     "web",
