@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import views
+from api import invitations, views
 
 app_name = "api"
 
@@ -40,6 +40,21 @@ def _routes(suffix: str) -> list:
             name=name("calculator-classification"),
         ),
         re_path(rf"^v1/audit{suffix}$", views.AuditListView.as_view(), name=name("audit")),
+        re_path(
+            rf"^v1/pro-invitations{suffix}$",
+            invitations.ProInvitationListView.as_view(),
+            name=name("pro-invitations"),
+        ),
+        re_path(
+            rf"^v1/pro-invitations/{ID}{suffix}$",
+            invitations.ProInvitationDetailView.as_view(),
+            name=name("pro-invitation"),
+        ),
+        re_path(
+            rf"^v1/pro-invitations/{ID}/revoke{suffix}$",
+            invitations.ProInvitationRevokeView.as_view(),
+            name=name("pro-invitation-revoke"),
+        ),
     ]
 
 

@@ -130,6 +130,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # No policy by default: the patients' invitation pages set a strict one (web/views/pro.py).
+    "csp.middleware.CSPMiddleware",
     # Last: turns a request that has just locked an account or address out into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -368,3 +370,16 @@ LOGGING = {
 }
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo")
+
+# Patients' invitation links (crf/invitations.py): days until a link expires; the e-mail that
+# carries one goes through Django's backend (the console in the demo).
+PRO_INVITATION_DAYS = env_int("PRO_INVITATION_DAYS", 14)
+if PRO_INVITATION_DAYS < 1:
+    raise ImproperlyConfigured("PRO_INVITATION_DAYS must be at least 1")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "registry@localhost")

@@ -17,6 +17,7 @@ from crf.models import (
     MMT8,
     MMT_GRADE_COLUMNS,
     MMT_SIDED_GROUPS,
+    VAS_FIELDS,
     LabResult,
     Visit,
 )
@@ -39,6 +40,7 @@ VISIT_VALUE_FIELDS = (
     "patient_global",
     "extramuscular",
     "physician_damage",
+    "patient_global_damage",
     "cmas",
     "fvc_percent",
     "dlco_percent",
@@ -63,7 +65,7 @@ VAS = {"minimum": 0, "maximum": 10, "places": 1, "unit": "cm"}
 
 def _read_values(errors: Errors, path: str, obj: dict) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for name in ("physician_global", "patient_global", "extramuscular", "physician_damage"):
+    for name in VAS_FIELDS:
         raw = obj.get(name)
         values[name] = None if raw is None else number(errors, join(path, name), raw, **VAS)
     raw = obj.get("cmas")

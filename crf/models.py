@@ -62,7 +62,13 @@ CHAQ_ONLY_ITEMS = (
 )
 ALL_HAQ_ITEMS = HAQ_ITEMS + CHAQ_ONLY_ITEMS
 
-VAS_FIELDS = ("physician_global", "patient_global", "extramuscular", "physician_damage")
+VAS_FIELDS = (
+    "physician_global",
+    "patient_global",
+    "extramuscular",
+    "physician_damage",
+    "patient_global_damage",
+)
 
 
 def _vas_field(label: str) -> models.DecimalField:
@@ -97,6 +103,7 @@ class Visit(models.Model):
     patient_global = _vas_field("patient global activity (VAS cm)")
     extramuscular = _vas_field("extramuscular global activity (MDAAT VAS cm)")
     physician_damage = _vas_field("physician global damage (VAS cm)")
+    patient_global_damage = _vas_field("patient global damage (VAS cm)")
     cmas = models.PositiveSmallIntegerField("CMAS", null=True, blank=True)
     fvc_percent = models.DecimalField(
         "FVC % predicted", max_digits=4, decimal_places=1, null=True, blank=True
@@ -495,3 +502,7 @@ class DataQuery(models.Model):
 
     def __str__(self) -> str:
         return f"Query on {self.field} of {self.visit} ({self.status})"
+
+
+# Patients' invitations to answer their own instruments, in their own module (crf/pro_models.py).
+from crf.pro_models import ProInvitation  # noqa: E402, F401

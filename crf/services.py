@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from crf.documents import read_visit
 from crf.models import HAQ, MMT8, DataQuery, LabResult, Signature, Visit
+from crf.pro_models import patient_entered_keys
 from crf.quality import rules_apply
 from registry.access import Step, require_step
 from registry.audit import Actor, audit_events, audit_write, snapshot
@@ -120,6 +121,21 @@ def _check_baseline(patient: Patient, visit: Visit | None, values: dict, path: s
                 )
             ]
         )
+
+
+def _changes_patient_entered(actor: Actor, visit: Visit, before: dict, events: list) -> bool:
+    """Whether someone other than the patient, without a reason, changes a value the patient
+    entered through an invitation (crf/invitations.py)."""
+    if actor.reason or actor.source == "patient":
+        return False
+    entered = patient_entered_keys(visit.pk)
+    after = snapshot(visit)
+    for key in entered:
+        if key == "haq" and any(e.object_type == HAQ._meta.label_lower for e in events):
+            return True
+        if key != "haq" and before["visit"].get(key) != after.get(key):
+            return True
+    return False
 
 
 def visit_save(
@@ -239,6 +255,15 @@ def visit_write(
                     # Re-sending a signed visit unchanged is fine; changing it is not. Raising
                     # here rolls back the instrument writes above (inner savepoint).
                     raise LockedError("The visit is locked (signed); unlock it before editing.")
+                if _changes_patient_entered(actor, visit, before, events):
+                    raise InputError(
+                        [
+                            (
+                                join(path, "reason"),
+                                "Give a reason for changing what the patient entered.",
+                            )
+                        ]
+                    )
                 was = before["visit"]["status"]
                 if was in (Visit.Status.SUBMITTED, Visit.Status.VERIFIED) and not actor.reason:
                     # 21 CFR 11.10(e): a change to data already submitted records why. Raising

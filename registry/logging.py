@@ -91,6 +91,8 @@ _NAMING_WORDS = frozenset(
 )
 # The query string of a request line: '"GET /patients/?q=MAN-0001 HTTP/1.1" 200 5120'.
 _QUERY = re.compile(r"\?(?P<query>[^\s\"']*)")
+# A patient's invitation link, /p/<token>/ (crf/invitations.py): the token is a credential.
+_TOKEN_PATH = re.compile(r"/p/[^/\s\"'?#]+")
 
 _CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
 _CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
@@ -176,6 +178,12 @@ def _scrub_arg(value: Any) -> Any:
     return value
 
 
+def _withhold_token(value: Any) -> Any:
+    if isinstance(value, str) and "/p/" in value:
+        return _TOKEN_PATH.sub(f"/p/{WITHHELD}", value)
+    return value
+
+
 def _withhold_query(text: str) -> str:
     def withhold(match: re.Match[str]) -> str:
         names = [part.split("=", 1)[0] for part in match.group("query").split("&") if part]
@@ -232,6 +240,12 @@ class PatientDataFilter(logging.Filter):
                 record.args = tuple(
                     _withhold_query(arg) if isinstance(arg, str) else arg for arg in record.args
                 )
+
+        # Django's "Not Found: /p/…" and "Gone: /p/…", the server's request lines: the path of
+        # an invitation link carries its token.
+        record.msg = _withhold_token(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_withhold_token(arg) for arg in record.args)
 
         if hasattr(record, "request"):
             # Django's request: its POST body, cookies and headers are for no log. The path is in

@@ -118,6 +118,7 @@ VISIT_FIELD_LABELS = {
     "patient_global": "Patient global activity",
     "extramuscular": "Extramuscular global activity",
     "physician_damage": "Physician global damage",
+    "patient_global_damage": "Patient global damage",
     "cmas": "CMAS",
     "fvc_percent": "FVC",
     "dlco_percent": "DLCO",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web.views import auth, patients, trust, visits
+from web.views import auth, invitations, patients, pro, trust, visits
 
 app_name = "web"
 
@@ -36,4 +36,10 @@ urlpatterns = [
     path("queries/<int:pk>/close/", trust.query_close_view, name="query-close"),
     path("audit/", trust.audit_page, name="audit"),
     path("audit/export.csv", trust.audit_export, name="audit-export"),
+    # Patients' invitations (issue 17): the coordinator's pages, and the patient's by token.
+    path("patients/<int:pk>/invitations/new/", invitations.invitation_new, name="invitation-new"),
+    path("invitations/", invitations.invitation_list, name="invitations"),
+    path("invitations/<int:pk>/", invitations.invitation_detail, name="invitation"),
+    path("invitations/<int:pk>/revoke/", invitations.invitation_revoke, name="invitation-revoke"),
+    path("p/<str:token>/", pro.pro_answer, name="pro-answer"),
 ]

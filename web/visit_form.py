@@ -15,6 +15,7 @@ from typing import Any
 
 from crf.documents import read_visit, visit_document
 from crf.models import HAQ, MMT8, MMT_SIDED_GROUPS, LabResult, Visit
+from crf.pro_models import patient_entered_keys
 from registry.documents import Errors
 from registry.models import Patient
 from scoring.instruments import CHAQ_CATEGORIES, HAQ_CATEGORIES, JUVENILE
@@ -107,6 +108,8 @@ class VisitForm:
         self.scale = MMT8.Scale.BILATERAL
         self.side = MMT8.Side.RIGHT
         self.checked: dict[str, set[str]] = {"haq.aids": set(), "haq.help": set()}
+        # Keys of the document the patient answered through an invitation (crf/invitations.py).
+        self.patient_entered = patient_entered_keys(visit.pk if visit is not None else None)
         self._build()
 
     # --- structure ------------------------------------------------------------------------
@@ -127,6 +130,8 @@ class VisitForm:
             ("physician_damage", "optional, 0–10 cm"),
         ):
             add(name, VISIT_FIELD_LABELS[name], "globals", hint)
+        # Only the patient answers it (by an invitation): carried along, shown, not typed here.
+        add("patient_global_damage", VISIT_FIELD_LABELS["patient_global_damage"], "globals")
         add("mmt8.scale", "MMT-8 scale", "mmt8")
         add("mmt8.side", "Side tested", "mmt8")
         add("mmt8.neck_flexors", "MMT-8 — Neck flexors", "mmt8")
@@ -168,10 +173,15 @@ class VisitForm:
 
     @property
     def asks_reason(self) -> bool:
-        return self.visit is not None and self.visit.status in (
-            Visit.Status.SUBMITTED,
-            Visit.Status.VERIFIED,
+        return self.visit is not None and (
+            self.visit.status in (Visit.Status.SUBMITTED, Visit.Status.VERIFIED)
+            or bool(self.patient_entered)
         )
+
+    @property
+    def patient_entered_labels(self) -> list[str]:
+        labels = {"haq": f"{self.instrument_label} answers", **VISIT_FIELD_LABELS}
+        return [labels[key] for key in sorted(self.patient_entered) if key in labels]
 
     @property
     def autofocus(self) -> bool:
@@ -292,6 +302,7 @@ class VisitForm:
             "patient_global",
             "extramuscular",
             "physician_damage",
+            "patient_global_damage",
             "cmas",
             "fvc_percent",
             "dlco_percent",
@@ -354,6 +365,7 @@ class VisitForm:
             "patient_global",
             "extramuscular",
             "physician_damage",
+            "patient_global_damage",
             "cmas",
             "fvc_percent",
             "dlco_percent",

@@ -209,6 +209,9 @@ def _instrument_properties() -> dict[str, Schema]:
             0, 10, "Extramuscular global activity (MDAAT), " + VAS, step=0.1
         ),
         "physician_damage": number_field(0, 10, "Physician global damage, " + VAS, step=0.1),
+        "patient_global_damage": number_field(
+            0, 10, "Patient (or parent) global damage, " + VAS, step=0.1
+        ),
         "cmas": number_field(0, 52, "Childhood Myositis Assessment Scale, 0–52.", integer=True),
         "fvc_percent": number_field(0, 200, "FVC, % predicted.", step=0.1),
         "dlco_percent": number_field(0, 200, "DLCO, % predicted.", step=0.1),

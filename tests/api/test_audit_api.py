@@ -4,7 +4,7 @@ everyone else refused."""
 import base64
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from unittest import mock
 
 import pytest
@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from crf.invitations import pro_invitation_create, pro_invitation_open
 from crf.services import query_raise, visit_verify
 from registry.audit import Actor
 from registry.models import AuditEvent
@@ -47,6 +48,14 @@ def trail(world: World, django_capture_on_commit_callbacks) -> World:
         field="labs.ck.value",
         text="=HYPERLINK(1)",
     )
+    # The patient opens an invitation's link: a "patient" event (issue 17).
+    invitation, _ = pro_invitation_create(
+        actor=Actor(people["coordinator"], "web"),
+        patient=world.own_patient,
+        visit_date=date.today().isoformat(),
+        instruments=["patient_global"],
+    )
+    pro_invitation_open(invitation=invitation)
     return world
 
 
@@ -375,7 +384,7 @@ def test_every_bad_filter_is_named_at_once(trail):
     assert response.status_code == 400
     assert sorted(fields_of(response)) == ["actor", "since", "site", "source"]
     messages = {e["field"]: e["message"] for e in response.json()["errors"]}
-    assert messages["source"] == "Must be one of web, api, admin, command, scoring."
+    assert messages["source"] == "Must be one of web, api, admin, command, scoring, patient."
     assert messages["site"] == "No site with this code."
 
 

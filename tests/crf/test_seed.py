@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.http import HttpRequest
 
 from crf.demo.accounts import demo_people_ensure, demo_sites_ensure
 from crf.demo.cohort import CohortGenerator
@@ -312,7 +313,10 @@ def test_every_locked_visit_is_signed_by_its_site_investigator_and_audited():
 @pytest.mark.django_db
 def test_demo_logins_can_sign_in(client):
     seed(2, sites=1)
-    assert client.login(username="coord-man", password=settings.DEMO_PASSWORD)
+    # django-axes checks every authentication against its lockout, which needs the request.
+    assert client.login(
+        request=HttpRequest(), username="coord-man", password=settings.DEMO_PASSWORD
+    )
 
 
 # --- the cohort looks real ----------------------------------------------------------------------

@@ -582,3 +582,30 @@ def test_failed_logins_never_log_the_password(logs, client, coordinator, setting
     assert "WARNING django.request: Unauthorized: /api/v1/sites/" in logs.written
     assert PASSWORD not in logs.raw and TOKEN not in logs.raw
     logs.assert_clean()
+
+
+def test_invitation_links_and_answers_stay_out_of_the_logs(logs, client, coordinator, patient):
+    """A patient's link carries its token in the path: withheld from Django's "Not Found" and
+    "Gone" lines and the server's request lines; the answers are never logged."""
+    from crf.invitations import pro_invitation_create, pro_invitation_revoke
+    from registry.audit import Actor
+
+    actor = Actor(user=coordinator, source="web")
+    invitation, token = pro_invitation_create(
+        actor=actor, patient=patient, visit_date="2020-01-08", instruments=["patient_global"]
+    )
+    answer = {"patient_global": "REASON-TEXT-4471"}
+    assert client.post(f"/p/{token}/", answer, content_type="application/json").status_code == 400
+    pro_invitation_revoke(actor=actor, invitation=invitation)
+    assert client.get(f"/p/{token}/").status_code == 410
+    assert client.get(f"/p/{TOKEN}/").status_code == 404
+    logging.getLogger("django.server").info(
+        '"%s" %s %s',
+        f"GET /p/{token}/ HTTP/1.1",
+        "410",
+        "512",
+        extra={"request": object(), "server_time": "01/Jan/2025 10:00:00", "status_code": 410},
+    )
+    assert token in logs.raw and "/p/[withheld]" in logs.written
+    assert token not in logs.written
+    logs.assert_clean()

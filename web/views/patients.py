@@ -42,6 +42,7 @@ from web.views.common import (
     permissions,
     reason_errors,
 )
+from web.views.invitations import invitations_of
 
 # ACR/EULAR category thresholds (SCORING.md §3), drawn as guides on the TIS chart.
 TIS_GUIDES = {
@@ -285,6 +286,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context["has_baseline"] = any(
         row.visit.kind == "baseline" for row in context["timeline"]["rows"]
     )
+    context["invitations"] = invitations_of(patient)
     return render(request, "web/patient_detail.html", context)
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from crf.models import DataQuery, Signature, Visit
+from crf.pro_models import patient_entered_keys
 from crf.services import visit_delete, visit_save
 from registry.access import Action
 from registry.errors import ConflictError, InputError, LockedError
@@ -158,6 +159,7 @@ def visit_context(request: HttpRequest, visit: Visit) -> dict[str, Any]:
         "answer_form": QueryAnswerForm(),
         "close_form": QueryCloseForm(),
         "field_labels": VISIT_FIELD_LABELS,
+        "patient_entered": patient_entered_keys(visit.pk),
     }
     context.update(permissions(request, patient.site_id))
     return context
