@@ -154,6 +154,13 @@ PARAMETERS = [
     _list("drug", "Drug codes."),
     _list("drug_class", "Drug class codes."),
     OpenApiParameter("population", str, enum=["adult", "juvenile"]),
+    OpenApiParameter(
+        "refractory",
+        str,
+        enum=["yes", "no"],
+        description="Episodes whose patient was (yes) or was not (no) refractory "
+        "(refractory_v1 candidate or confirmed) at the episode's start.",
+    ),
     OpenApiParameter("start_from", OpenApiTypes.DATE, description="Episodes started on or after."),
     OpenApiParameter("start_to", OpenApiTypes.DATE, description="Episodes started on or before."),
     OpenApiParameter("group_by", str, enum=[code for code, _ in GroupBy.CHOICES]),

@@ -14,6 +14,7 @@ from crf.documents import visit_document
 from crf.models import Visit
 from registry.models import AuditEvent, AutoantibodyResult, Patient, Site, TreatmentEpisode
 from registry.selectors import day_start
+from scoring.selectors import refractory_record
 
 # The largest id a BigAutoField holds; a larger number in a URL or filter matches nothing.
 MAX_ID = 2**63 - 1
@@ -49,6 +50,7 @@ class TreatmentSerializer(serializers.ModelSerializer):
             "start_date",
             "stop_date",
             "stop_reason",
+            "stop_reason_other",
         ]
 
 
@@ -92,6 +94,40 @@ class PatientSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "string", "enum": ["adult", "juvenile"]})
     def get_population(self, patient: Patient) -> str:
         return patient.population
+
+
+class PatientDetailSerializer(PatientSerializer):
+    """A patient as the detail endpoint shows it: with its refractory status (null until the
+    scoring pipeline has computed it)."""
+
+    refractory = serializers.SerializerMethodField()
+
+    class Meta(PatientSerializer.Meta):
+        fields = [*PatientSerializer.Meta.fields, "refractory"]
+
+    @extend_schema_field({"allOf": [ref("RefractoryStatus")], "nullable": True})
+    def get_refractory(self, patient: Patient) -> dict[str, Any] | None:
+        record = refractory_record(patient.pk)
+        if record is None:
+            return None
+        attestation = record.attestation
+        return {
+            "definition": record.definition,
+            "status": record.status,
+            "as_of": record.as_of.isoformat(),
+            "episodes": [
+                {
+                    "id": row["episode"],
+                    "drug": row["drug"],
+                    "start_date": row["start_date"],
+                    "role": row["role"],
+                    "reason": row["reason"],
+                }
+                for row in record.episodes
+            ],
+            "attested_by": None if attestation is None else attestation.attested_by.get_username(),
+            "attested_at": None if attestation is None else attestation.attested_at.isoformat(),
+        }
 
 
 class VisitSerializer(serializers.ModelSerializer):

@@ -31,6 +31,7 @@ from api.serializers import (
     MAX_ID,
     AuditEventSerializer,
     AuditFilterSerializer,
+    PatientDetailSerializer,
     PatientSerializer,
     SiteSerializer,
     VisitSerializer,
@@ -268,10 +269,13 @@ class PatientListView(generics.ListAPIView):
 @extend_schema(
     tags=["patients"],
     parameters=[ID_PARAMETER],
-    responses={200: PatientSerializer, 404: NOT_FOUND, **COMMON},
+    responses={200: PatientDetailSerializer, 404: NOT_FOUND, **COMMON},
 )
 class PatientDetailView(generics.RetrieveAPIView):
-    serializer_class = PatientSerializer
+    """A patient of your sites, with autoantibodies, treatments, visits' summaries and the
+    refractory status."""
+
+    serializer_class = PatientDetailSerializer
 
     def get_object(self) -> Patient:
         patients = (

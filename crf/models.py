@@ -504,5 +504,50 @@ class DataQuery(models.Model):
         return f"Query on {self.field} of {self.visit} ({self.status})"
 
 
+class RefractoryAttestation(models.Model):
+    """An investigator's signed statement that mimics of myositis and malignancy were excluded
+    for a patient: with a refractory candidate status it makes the status `confirmed`
+    (`refractory_v1`, OUTCOMES.md). Signed like a visit, by re-entering the password (21 CFR
+    11.200(a)); who, when, what was stated and what the signature means are kept verbatim."""
+
+    class Meaning(models.TextChoices):
+        EXCLUSION = (
+            "exclusion",
+            "I attest that mimics of myositis and malignancy were excluded for this patient",
+        )
+
+    STATEMENT = (
+        "Mimics of myositis and malignancy were excluded for this patient, whose treatment "
+        "history makes them a refractory candidate."
+    )
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="refractory_attestations"
+    )
+    definition = models.CharField(max_length=30, default="refractory_v1")
+    meaning = models.CharField(max_length=20, choices=Meaning.choices)
+    statement = models.TextField()
+    attested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    attester_name = models.CharField(max_length=200)
+    attested_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["attested_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(statement=""), name="crf_attestation_statement_not_empty"
+            ),
+        ]
+        indexes = [
+            # The refractory status reads a patient's attestations of a definition.
+            models.Index(fields=["patient", "definition"], name="crf_attestation_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attester_name} attested {self.definition} for {self.patient}"
+
+
 # Patients' invitations to answer their own instruments, in their own module (crf/pro_models.py).
 from crf.pro_models import ProInvitation  # noqa: E402, F401

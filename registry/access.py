@@ -58,11 +58,15 @@ class Step(StrEnum):
     RAISE_QUERY = "raise a data query"
     ANSWER_QUERY = "answer a data query"
     CLOSE_QUERY = "close a data query"
+    # Not a visit's step, but signed like one (crf.attestations).
+    ATTEST_REFRACTORY = "attest that mimics and malignancy were excluded"
 
 
 STEP_ROLES: dict[Step, frozenset[str]] = {
     Step.VERIFY: roles_allowing(Action.QUERY),
     Step.SIGN: roles_allowing(Action.SIGN),
+    # A clinical judgement signed with the password: whoever signs the site's visits.
+    Step.ATTEST_REFRACTORY: roles_allowing(Action.SIGN),
     Step.RAISE_QUERY: roles_allowing(Action.QUERY),
     Step.CLOSE_QUERY: roles_allowing(Action.QUERY),
     # Whoever enters the site's data at the site answers for it (not the API account), or the

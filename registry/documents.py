@@ -19,6 +19,8 @@ from registry.vocabularies import (
     Drug,
     Route,
     Sex,
+    StopReason,
+    stop_reason_code,
 )
 
 MISSING = object()
@@ -223,6 +225,7 @@ TREATMENT_KEYS = (
     "start_date",
     "stop_date",
     "stop_reason",
+    "stop_reason_other",
 )
 
 
@@ -352,7 +355,31 @@ def read_treatment(errors: Errors, path: str, data: Any, born: date | None) -> d
             not_before=start or born,
             what="the start date" if start else "the month of birth",
         )
-    values["stop_reason"] = text(
-        errors, join(path, "stop_reason"), obj.get("stop_reason"), max_length=200
-    )
+    values.update(read_stop_reason(errors, path, obj))
     return values
+
+
+def read_stop_reason(errors: Errors, path: str, obj: Mapping) -> dict[str, str]:
+    """`stop_reason` as a code (OUTCOMES.md), or free text read as the code it plainly means
+    (registry.vocabularies.stop_reason_code), else `other` keeping the text; the other text only
+    beside `other`. The same text always gives the same values: re-sending changes nothing."""
+    raw = text(errors, join(path, "stop_reason"), obj.get("stop_reason"), max_length=200)
+    other = text(
+        errors, join(path, "stop_reason_other"), obj.get("stop_reason_other"), max_length=200
+    )
+    if raw is None or other is None:
+        return {}
+    code, from_text = stop_reason_code(raw)
+    if other and code != StopReason.OTHER:
+        errors.add(
+            join(path, "stop_reason_other"), "Give the other reason only with stop_reason 'other'."
+        )
+        return {}
+    if other and from_text and other != from_text:
+        errors.add(
+            join(path, "stop_reason_other"),
+            "The stop_reason is free text already: give it as stop_reason 'other' with this "
+            "other reason.",
+        )
+        return {}
+    return {"stop_reason": code, "stop_reason_other": other or from_text}

@@ -18,6 +18,7 @@ from registry.vocabularies import (
     Route,
     SerologyGroup,
     Sex,
+    StopReason,
 )
 from scoring.instruments import population_for
 
@@ -208,7 +209,10 @@ class TreatmentEpisode(models.Model):
     frequency = models.CharField(max_length=60, blank=True)
     start_date = models.DateField()
     stop_date = models.DateField(null=True, blank=True)
-    stop_reason = models.CharField(max_length=200, blank=True)
+    stop_reason = models.CharField(max_length=20, choices=StopReason.choices, blank=True)
+    # Only beside stop_reason "other" (what the other reason was); free text that sites send as
+    # the reason is read as a code when it plainly means one (registry.vocabularies).
+    stop_reason_other = models.CharField("other reason stopped", max_length=200, blank=True)
 
     class Meta:
         ordering = ["start_date", "drug"]
@@ -229,6 +233,14 @@ class TreatmentEpisode(models.Model):
                 condition=~Q(drug="other") | ~Q(drug_other=""),
                 name="registry_treatment_other_named",
             ),
+            models.CheckConstraint(
+                condition=Q(stop_reason__in=["", *StopReason.values]),
+                name="registry_treatment_stop_reason_code",
+            ),
+            models.CheckConstraint(
+                condition=Q(stop_reason=StopReason.OTHER) | Q(stop_reason_other=""),
+                name="registry_treatment_stop_reason_other_only_beside_other",
+            ),
         ]
         indexes = [
             # Reports group episodes by drug.
@@ -246,10 +258,18 @@ class TreatmentEpisode(models.Model):
     def drug_class(self) -> str:
         return DRUG_CLASS[self.drug]
 
+    @property
+    def stop_reason_label(self) -> str:
+        if self.stop_reason == StopReason.OTHER and self.stop_reason_other:
+            return self.stop_reason_other
+        return self.get_stop_reason_display() if self.stop_reason else ""
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.drug == Drug.OTHER and not self.drug_other:
             errors["drug_other"] = "Name the drug when it is 'other'."
+        if self.stop_reason_other and self.stop_reason != StopReason.OTHER:
+            errors["stop_reason_other"] = "Give the other reason only when the reason is 'other'."
         if self.start_date and self.stop_date and self.stop_date < self.start_date:
             errors["stop_date"] = "The stop date cannot be before the start date."
         today = date.today()

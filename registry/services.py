@@ -14,8 +14,9 @@ from registry.vocabularies import serology_group
 
 # A change of these patient fields can change scores: onset decides adult vs juvenile.
 PATIENT_SCORING_FIELDS = ("onset_date", "birth_year", "birth_month")
-# A change of these episode fields moves the episode's baseline and scored visits.
-TREATMENT_SCORING_FIELDS = ("start_date", "stop_date", "drug")
+# A change of these episode fields moves the episode's baseline and scored visits, or its
+# refractory status (the reason it was stopped).
+TREATMENT_SCORING_FIELDS = ("start_date", "stop_date", "drug", "stop_reason")
 
 # Field validation and each model's clean() run on every write; the database checks the named
 # range constraints and keys itself at INSERT/UPDATE. Django's constraint validation would ask

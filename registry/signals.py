@@ -33,6 +33,12 @@ visit_deleting = Signal()
 # change"). kwargs: visit_id, patient_id.
 visit_locking = Signal()
 
+# Sent inside the transaction of a refractory attestation, once it is stored, so that the
+# patient's refractory status is computed with it at once. Receivers return the status they
+# computed ("no", "candidate", "confirmed"); the attestation is refused unless it confirms one.
+# kwargs: patient_id.
+refractory_attesting = Signal()
+
 # Asked inside a write that corrects or deletes a patient's clinical data: does the patient have
 # data past draft (a visit submitted, verified or signed)? Then the correction needs a reason
 # (registry.services.reason_required). An app holding such data connects a receiver that returns

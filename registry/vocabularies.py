@@ -3,6 +3,8 @@
 Codes are a contract with the sites: extend, never rename. Labels are for people.
 """
 
+import re
+
 from django.db import models
 
 
@@ -183,3 +185,79 @@ class Route(models.TextChoices):
     SC = "sc", "Subcutaneous"
     IM = "im", "Intramuscular"
     OTHER = "other", "Other"
+
+
+class StopReason(models.TextChoices):
+    """Why a treatment episode was stopped (OUTCOMES.md): free text only beside `other`."""
+
+    COMPLETED = "completed", "Course completed"
+    INEFFICACY = "inefficacy", "Inefficacy"
+    ADVERSE_EVENT = "adverse_event", "Adverse event"
+    PATIENT_CHOICE = "patient_choice", "Patient choice"
+    OTHER = "other", "Other"
+
+
+# The one mapping of free-text stop reasons to codes (`stop_reason_code`), used by the document
+# reader (sites keep sending the text they always sent) and by the data migration that coded the
+# text stored before codes existed. Keys are normalised as `_normalised` makes them; the text
+# before a ":", "(", ";", "," or " - " is what is looked up, so "adverse event: leukopenia" is
+# an adverse event. Only what a phrase plainly means is listed; anything else is `other`, with
+# the text kept.
+STOP_REASON_PHRASES: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "completed", "complete", "course completed", "course complete", "treatment completed",
+            "finished", "course finished", "tapered", "tapered off", "remission",
+        ),
+        StopReason.COMPLETED,
+    ),
+    **dict.fromkeys(
+        (
+            "inefficacy", "lack of efficacy", "loss of efficacy", "not effective", "ineffective",
+            "failure", "treatment failure", "inadequate response", "insufficient response",
+            "no response", "non response", "nonresponse",
+        ),
+        StopReason.INEFFICACY,
+    ),
+    **dict.fromkeys(
+        (
+            "adverse event", "adverse events", "adverse effect", "adverse effects", "ae",
+            "side effect", "side effects", "toxicity", "intolerance", "not tolerated",
+        ),
+        StopReason.ADVERSE_EVENT,
+    ),
+    **dict.fromkeys(
+        (
+            "patient choice", "patient decision", "patient wish", "patient request",
+            "patient preference", "planning pregnancy", "pregnancy",
+        ),
+        StopReason.PATIENT_CHOICE,
+    ),
+    "other": StopReason.OTHER,
+}  # fmt: skip
+_HEAD_END = re.compile(r":|\(|;|,| - ")
+
+
+def _normalised(text: str) -> str:
+    head = _HEAD_END.split(text.strip().lower(), maxsplit=1)[0]
+    head = head.replace("'s ", " ")  # "patient's choice"
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", head).split())
+
+
+def stop_reason_code(text: str) -> tuple[str, str]:
+    """(code, other text) of a stop reason given as a code or as free text.
+
+    A code is itself; free text is the code it plainly means (STOP_REASON_PHRASES), else `other`
+    with the text kept as the other text. Empty text is no reason: ("", ""). Applying it to its
+    own result changes nothing, which makes re-sending a document and re-running the migration
+    harmless.
+    """
+    text = text.strip()
+    if not text:
+        return "", ""
+    if text in StopReason.values:
+        return text, ""
+    code = STOP_REASON_PHRASES.get(_normalised(text))
+    if code is None:
+        return str(StopReason.OTHER), text
+    return str(code), ""

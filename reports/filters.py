@@ -29,12 +29,19 @@ class Stratify:
     DIAGNOSIS = "diagnosis"
     SEROLOGY = "serology"
     POPULATION = "population"
+    REFRACTORY = "refractory"
     CHOICES = (
         (SITE, "Site"),
         (DIAGNOSIS, "Diagnosis"),
         (SEROLOGY, "Serological group"),
         (POPULATION, "Adult or juvenile"),
+        (REFRACTORY, "Refractory at the episode's start"),
     )
+
+
+# `refractory=yes|no`: whether the patient was refractory (refractory_v1 candidate or confirmed,
+# from what was known that day) at the start of the episode; also the codes of its strata.
+REFRACTORY_CHOICES = (("yes", "Refractory at start"), ("no", "Not refractory at start"))
 
 
 # Query parameter → (attribute, allowed codes or None for free text such as site codes).
@@ -48,6 +55,7 @@ _LISTS: dict[str, tuple[str, frozenset[str] | None]] = {
 PARAMETERS = (
     *_LISTS,
     "population",
+    "refractory",
     "start_from",
     "start_to",
     "group_by",
@@ -69,6 +77,7 @@ class ReportFilters:
     drugs: tuple[str, ...] = ()
     drug_classes: tuple[str, ...] = ()
     population: str | None = None
+    refractory: str | None = None  # "yes" or "no" (REFRACTORY_CHOICES)
     start_from: date | None = None
     start_to: date | None = None
     group_by: str = GroupBy.DRUG
@@ -82,6 +91,7 @@ class ReportFilters:
             for parameter, (attribute, _) in _LISTS.items()
         }
         data["population"] = self.population
+        data["refractory"] = self.refractory
         for name in ("start_from", "start_to"):
             value = getattr(self, name)
             data[name] = None if value is None else value.isoformat()
@@ -97,6 +107,8 @@ class ReportFilters:
             pairs += [(parameter, value) for value in getattr(self, attribute)]
         if self.population:
             pairs.append(("population", self.population))
+        if self.refractory:
+            pairs.append(("refractory", self.refractory))
         for name in ("start_from", "start_to"):
             value = getattr(self, name)
             if value is not None:
@@ -173,6 +185,7 @@ def parse_filters(params: Mapping[str, Any] | Any) -> ReportFilters:
                 errors.append((parameter, f"Unknown code(s): {', '.join(unknown)}."))
         lists[attribute] = tuple(values)
     population = _one_of(errors, params, "population", POPULATIONS)
+    refractory = _one_of(errors, params, "refractory", tuple(c for c, _ in REFRACTORY_CHOICES))
     start_from = _date(errors, params, "start_from")
     start_to = _date(errors, params, "start_to")
     if start_from and start_to and start_to < start_from:
@@ -186,6 +199,7 @@ def parse_filters(params: Mapping[str, Any] | Any) -> ReportFilters:
     return ReportFilters(
         **lists,
         population=population,
+        refractory=refractory,
         start_from=start_from,
         start_to=start_to,
         group_by=group_by,

@@ -25,7 +25,7 @@ from typing import Any
 from django.utils import timezone
 
 from registry.vocabularies import DRUG_CLASS, Diagnosis, Drug, DrugClass, SerologyGroup
-from reports.filters import GroupBy, ReportFilters, Stratify
+from reports.filters import REFRACTORY_CHOICES, GroupBy, ReportFilters, Stratify
 from reports.selectors import (
     CATEGORIES,
     WEEKS,
@@ -65,6 +65,8 @@ def stratum_label(stratify: str | None, code: str | None) -> str:
         return str(SerologyGroup(code).label)
     if stratify == Stratify.POPULATION:
         return POPULATION_LABELS[code]
+    if stratify == Stratify.REFRACTORY:
+        return dict(REFRACTORY_CHOICES)[code]
     return code  # site codes are their own label
 
 
@@ -191,6 +193,7 @@ def _stratum_of(stratify: str | None, episode: EpisodeOutcome) -> str | None:
         Stratify.DIAGNOSIS: episode.diagnosis,
         Stratify.SEROLOGY: episode.serology,
         Stratify.POPULATION: episode.population,
+        Stratify.REFRACTORY: "yes" if episode.refractory else "no",
     }[stratify]
 
 
@@ -201,6 +204,8 @@ def _stratum_order(stratify: str | None, code: str | None) -> Any:
         return SerologyGroup.values.index(code)
     if stratify == Stratify.POPULATION:
         return (ADULT, JUVENILE).index(code)
+    if stratify == Stratify.REFRACTORY:
+        return ("no", "yes").index(code)
     return code or ""
 
 

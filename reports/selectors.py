@@ -23,6 +23,7 @@ from django.db import DatabaseError, connection
 from django.db.models import (
     Case,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -47,7 +48,8 @@ from registry.models import Site, TreatmentEpisode
 from registry.vocabularies import DRUG_CLASS
 from reports.expressions import AddDays, DaysBetween, population
 from reports.filters import ReportFilters
-from scoring.models import ResponseEpisode, ResponseRecord
+from scoring.instruments import refractory
+from scoring.models import EpisodeRefractory, ResponseEpisode, ResponseRecord
 from scoring.planning import EPISODE_WINDOW
 
 DOI = ResponseRecord.Algorithm.IMACS_DOI
@@ -116,7 +118,23 @@ def episodes_matching(filters: ReportFilters) -> QuerySet[TreatmentEpisode]:
         episodes = episodes.alias(population=population("patient__")).filter(
             population=filters.population
         )
+    if filters.refractory:
+        at_start = refractory_at_start()
+        episodes = episodes.filter(at_start if filters.refractory == "yes" else ~at_start)
     return episodes
+
+
+def refractory_at_start() -> Exists:
+    """Whether the outer episode's patient was refractory (refractory_v1 candidate or confirmed)
+    at the episode's start, as the scoring pipeline stored it (scoring.EpisodeRefractory); an
+    episode it has not computed yet counts as not refractory."""
+    return Exists(
+        EpisodeRefractory.objects.filter(
+            episode_id=OuterRef("pk"),
+            definition=refractory.DEFINITION,
+            status__in=[refractory.CANDIDATE, refractory.CONFIRMED],
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,6 +357,7 @@ class EpisodeOutcome:
     # Only in the drill-down and the episodes sheet (the caller's own sites).
     site_patient_id: str = ""
     drug_other: str = ""
+    refractory: bool = False  # at the episode's start (`refractory_at_start`)
 
     @property
     def has_baseline(self) -> bool:
@@ -372,7 +391,7 @@ _OUTCOME_COLUMNS = (
     "patient__diagnosis", "patient__serology_group", "population", "baseline_date",
     "last_visit_date", "scored", "pending", "failed", "doi_met", "first_doi_day",
     "last_scored_day", "best_score", "best_rank", *(f"week_{week}" for week in WEEKS),
-    "confirmed_response", "confirmed_deterioration", "baseline_gc", "last_gc",
+    "confirmed_response", "confirmed_deterioration", "baseline_gc", "last_gc", "refractory",
 )  # fmt: skip
 _DETAIL_COLUMNS = ("patient__patient_id", "drug_other")
 
@@ -421,7 +440,9 @@ def outcome_rows(
     """
     columns = _OUTCOME_COLUMNS + (_DETAIL_COLUMNS if detail else ())
     query = (
-        episode_outcomes(episodes.annotate(population=population("patient__")))
+        episode_outcomes(
+            episodes.annotate(population=population("patient__"), refractory=refractory_at_start())
+        )
         .order_by("pk")
         .values_list(*columns, named=True)
     )
@@ -453,6 +474,7 @@ def outcome_rows(
             last_gc=_number(row.last_gc),
             site_patient_id=row.patient__patient_id if detail else "",
             drug_other=row.drug_other if detail else "",
+            refractory=bool(row.refractory),
         )
 
 

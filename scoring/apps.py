@@ -13,7 +13,12 @@ class ScoringConfig(AppConfig):
         from django.db.models.signals import pre_delete
 
         from registry.models import TreatmentEpisode
-        from registry.signals import scoring_inputs_changed, visit_deleting, visit_locking
+        from registry.signals import (
+            refractory_attesting,
+            scoring_inputs_changed,
+            visit_deleting,
+            visit_locking,
+        )
         from scoring import tasks
 
         scoring_inputs_changed.connect(
@@ -21,6 +26,9 @@ class ScoringConfig(AppConfig):
         )
         visit_deleting.connect(_on_visit_deleting, dispatch_uid="scoring.visit_deleting")
         visit_locking.connect(_on_visit_locking, dispatch_uid="scoring.visit_locking")
+        refractory_attesting.connect(
+            _on_refractory_attesting, dispatch_uid="scoring.refractory_attesting"
+        )
         pre_delete.connect(
             _on_episode_deleting, sender=TreatmentEpisode, dispatch_uid="scoring.episode_deleting"
         )
@@ -42,3 +50,15 @@ def _on_episode_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
     from scoring import services
 
     services.episode_deleting(episode_id=instance.pk)
+
+
+def _on_refractory_attesting(sender: Any, patient_id: int, **kwargs: Any) -> str:
+    """Score the patient now, in the attestation's transaction, and answer its refractory
+    status (crf.attestations refuses the attestation unless it is confirmed)."""
+    from scoring import selectors, services
+
+    services.score_patients(
+        patient_ids=[patient_id], computed_by=services.process_name("attestation")
+    )
+    record = selectors.refractory_record(patient_id)
+    return "no" if record is None else record.status

@@ -7,12 +7,16 @@ fingerprint of them, so that anyone can see what a score was based on and the re
 can find records whose inputs no longer match the current data without re-scoring anything.
 """
 
+from typing import Any
+
 from django.db import models
 from django.db.models import F, Q
 
-from crf.models import Visit
+from crf.models import RefractoryAttestation, Visit
 from registry.models import Patient, TreatmentEpisode
+from registry.vocabularies import Drug
 from scoring import planning, scores
+from scoring.instruments import refractory
 
 
 class ResponseRecord(models.Model):
@@ -131,3 +135,83 @@ class ResponseEpisode(models.Model):
 
     def __str__(self) -> str:
         return f"record {self.record_id} — episode {self.episode_id}"
+
+
+class RefractoryRecord(models.Model):
+    """A patient's refractory status under a definition (`refractory_v1`, OUTCOMES.md), as of the
+    patient's latest recorded date, with the qualifying episodes, the parameters and the inputs
+    it was computed from. Derived like a response record: written by scoring.services in the pass
+    that scores the patient, recomputed when its inputs' fingerprint changes, audited."""
+
+    class Status(models.TextChoices):
+        NO = refractory.NO, "Not refractory"
+        CANDIDATE = refractory.CANDIDATE, "Refractory candidate"
+        CONFIRMED = refractory.CONFIRMED, "Refractory, confirmed"
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="refractory_records"
+    )
+    definition = models.CharField(max_length=30, default=refractory.DEFINITION)
+    # The latest date in the patient's data (visits, treatment starts and stops): what the status
+    # knows, an ongoing treatment counting up to it.
+    as_of = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices)
+    # The qualifying episodes: [{"episode", "drug", "start_date", "role", "reason",
+    # "evaluated_on", "visit", "visit_date", "doi_met", "tis"}] (scoring.instruments.refractory).
+    episodes = models.JSONField(default=list)
+    parameters = models.JSONField(default=dict)
+    inputs = models.JSONField(default=dict)
+    fingerprint = models.CharField(max_length=32)
+    # The attestation that confirmed the status, if any.
+    attestation = models.ForeignKey(
+        RefractoryAttestation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    computed_at = models.DateTimeField()
+    computed_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["patient_id", "definition"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "definition"], name="scoring_refractory_one_per_definition"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="confirmed") | Q(attestation__isnull=False),
+                name="scoring_refractory_confirmed_attested",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.definition} of patient {self.patient_id}: {self.status} ({self.as_of})"
+
+    @property
+    def episode_rows(self) -> list[dict[str, Any]]:
+        """The qualifying episodes with their drugs' labels, for pages."""
+        return [{**row, "drug_label": Drug(row["drug"]).label} for row in self.episodes]
+
+
+class EpisodeRefractory(models.Model):
+    """The patient's refractory status at the start of a treatment episode, from what was known
+    that day (scoring.instruments.refractory.refractory_as_of): what reports filter and stratify
+    episodes by. Written with the patient's RefractoryRecord; goes with the episode."""
+
+    episode = models.ForeignKey(
+        TreatmentEpisode, on_delete=models.CASCADE, related_name="refractory_at_start"
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    definition = models.CharField(max_length=30, default=refractory.DEFINITION)
+    status = models.CharField(max_length=10, choices=RefractoryRecord.Status.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode", "definition"], name="scoring_episode_refractory_unique"
+            ),
+        ]
+        indexes = [
+            # The pipeline reads and replaces a patient's rows.
+            models.Index(fields=["patient"], name="scoring_episode_refr_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.definition} at the start of episode {self.episode_id}: {self.status}"

@@ -12,19 +12,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from crf.models import HAQ, MMT8, LabResult, Visit
+from crf.models import HAQ, MMT8, LabResult, RefractoryAttestation, Visit
 from registry.models import Patient, TreatmentEpisode
-from scoring import scores
+from scoring import planning, scores
 from scoring.compute import Scorer
-from scoring.instruments import InstrumentError
-from scoring.models import ResponseEpisode, ResponseRecord
+from scoring.instruments import InstrumentError, refractory
+from scoring.models import RefractoryRecord, ResponseEpisode, ResponseRecord
 from scoring.planning import (
     EpisodeKey,
     ExpectedRow,
@@ -438,3 +438,86 @@ def patients_needing_scoring(
 
 def patients_with_visits() -> int:
     return Visit.objects.values("patient_id").distinct().count()
+
+
+# ---------------------------------------------------------------------------------------------
+# Refractory status (scoring.instruments.refractory)
+
+
+@dataclass(slots=True)
+class RefractoryInputs:
+    """What one patient's refractory statuses are computed from."""
+
+    patient_id: int
+    site_id: int
+    as_of: date  # the latest date of the patient's data: visits, treatment starts and stops
+    episodes: list[refractory.Episode]
+    responses: list[refractory.Response]
+    attestations: list[tuple[int, date]]  # (id, day attested), earliest first
+
+
+def refractory_inputs(patient_ids: Iterable[int]) -> dict[int, RefractoryInputs]:
+    """The refractory inputs of these patients, in five queries. The responses are the done
+    DOI and TIS records linked to each episode (scored against the episode's baseline), merged
+    per visit; read them after the patients' records are written to get the current ones."""
+    ids = sorted(set(patient_ids))
+    found: dict[int, RefractoryInputs] = {}
+    for pk, site_id, onset in Patient.objects.filter(pk__in=ids).values_list(
+        "pk", "site_id", "onset_date"
+    ):
+        found[pk] = RefractoryInputs(pk, site_id, onset, [], [], [])
+    if not found:
+        return found
+    ids = list(found)
+    for patient_id, last in (
+        Visit.objects.filter(patient_id__in=ids)
+        .values("patient_id")
+        .annotate(last=Max("visit_date"))
+        .values_list("patient_id", "last")
+    ):
+        found[patient_id].as_of = max(found[patient_id].as_of, last)
+    episodes = TreatmentEpisode.objects.filter(patient_id__in=ids).order_by("start_date", "id")
+    for pk, patient_id, drug, start, stop, reason in episodes.values_list(
+        "pk", "patient_id", "drug", "start_date", "stop_date", "stop_reason"
+    ):
+        inputs = found[patient_id]
+        inputs.episodes.append(refractory.Episode(pk, drug, start, stop, reason))
+        inputs.as_of = max(inputs.as_of, stop or start)
+    merged: dict[tuple[int, int], dict[str, Any]] = {}
+    links = ResponseEpisode.objects.filter(
+        episode__patient_id__in=ids,
+        record__status=ResponseRecord.Status.DONE,
+        record__algorithm__in=[planning.DOI, planning.TIS],
+    ).values_list(
+        "episode__patient_id", "episode_id", "record__visit_id", "record__visit__visit_date",
+        "record__algorithm", "record__met", "record__score",
+    )  # fmt: skip
+    for patient_id, episode_id, visit_id, day, algorithm, met, score in links:
+        entry = merged.setdefault(
+            (episode_id, visit_id),
+            {"patient": patient_id, "date": day, "doi_met": None, "tis": None},
+        )
+        if algorithm == planning.DOI:
+            entry["doi_met"] = met
+        else:
+            entry["tis"] = score
+    for (episode_id, visit_id), entry in sorted(merged.items()):
+        found[entry["patient"]].responses.append(
+            refractory.Response(episode_id, visit_id, entry["date"], entry["doi_met"], entry["tis"])
+        )
+    for patient_id, pk, attested_at in (
+        RefractoryAttestation.objects.filter(patient_id__in=ids, definition=refractory.DEFINITION)
+        .order_by("attested_at", "id")
+        .values_list("patient_id", "pk", "attested_at")
+    ):
+        found[patient_id].attestations.append((pk, timezone.localdate(attested_at)))
+    return found
+
+
+def refractory_record(patient_id: int) -> RefractoryRecord | None:
+    """The patient's stored `refractory_v1` status, if computed."""
+    return (
+        RefractoryRecord.objects.filter(patient_id=patient_id, definition=refractory.DEFINITION)
+        .select_related("attestation__attested_by")
+        .first()
+    )

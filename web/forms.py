@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from crf.models import DataQuery, Signature
+from crf.models import DataQuery, RefractoryAttestation, Signature
 from registry.models import Site
 from registry.security import is_locked_out, lockout_minutes
 from registry.vocabularies import (
@@ -19,6 +19,7 @@ from registry.vocabularies import (
     Drug,
     Route,
     Sex,
+    StopReason,
 )
 from web.visit_form import parse_number
 
@@ -146,7 +147,8 @@ class TreatmentForm(DocumentForm):
     frequency = _text("Frequency", hint="e.g. daily, weekly, every 4 weeks", max_length=60)
     start_date = _date("Start date")
     stop_date = _date("Stop date")
-    stop_reason = _text("Reason stopped", max_length=200)
+    stop_reason = _select("Reason stopped", StopReason.choices)
+    stop_reason_other = _text("Other reason", hint="only when the reason is 'Other'")
     reason = _text("Reason for change", hint="recorded in the audit trail", max_length=2000)
 
     def __init__(self, *args: Any, editing: bool, reason: bool = False, **kwargs: Any):
@@ -169,6 +171,25 @@ class SignForm(forms.Form):
         choices=Signature.Meaning.choices,
         widget=forms.RadioSelect,
         error_messages={"required": "Choose what your signature means."},
+    )
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        required=False,
+        help_text="Re-enter your password to sign (21 CFR 11.200).",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class AttestForm(forms.Form):
+    """An investigator's attestation that mimics and malignancy were excluded: signed, like a
+    visit, by re-entering the password."""
+
+    meaning = forms.ChoiceField(
+        label="Meaning of the signature",
+        choices=RefractoryAttestation.Meaning.choices,
+        widget=forms.RadioSelect,
+        initial=RefractoryAttestation.Meaning.EXCLUSION,
     )
     password = forms.CharField(
         label="Your password",

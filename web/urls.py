@@ -15,6 +15,11 @@ urlpatterns = [
     path("patients/<int:pk>/edit/", patients.patient_edit_view, name="patient-edit"),
     path("patients/<int:pk>/history/", patients.patient_history, name="patient-history"),
     path("patients/<int:pk>/scores/", patients.patient_scores, name="patient-scores"),
+    path(
+        "patients/<int:pk>/refractory/attest/",
+        trust.refractory_attest_view,
+        name="refractory-attest",
+    ),
     path("patients/<int:pk>/visits/new/", visits.visit_new, name="visit-new"),
     path("patients/<int:pk>/autoantibodies/new/", patients.antibody_new, name="antibody-new"),
     path("patients/<int:pk>/treatments/new/", patients.treatment_new, name="treatment-new"),

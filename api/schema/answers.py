@@ -1,6 +1,8 @@
-"""OpenAPI components of what the API answers: errors, the submission answer, visit scores."""
+"""OpenAPI components of what the API answers: errors, the submission answer, visit scores, a
+patient's refractory status."""
 
 from api.schema.fields import Schema, object_field, ref
+from scoring.instruments import refractory
 
 ERROR_ITEM = object_field(
     {
@@ -145,9 +147,66 @@ SUBMISSION_ANSWER = object_field(
     "One result per patient and per visit, in the document's order.",
 )
 
+REFRACTORY = {
+    **object_field(
+        {
+            "definition": {"type": "string", "enum": [refractory.DEFINITION]},
+            "status": {
+                "type": "string",
+                "enum": list(refractory.STATUSES),
+                "description": "`candidate`: a glucocorticoid course and an immunosuppressant "
+                "course failed or were not tolerated; `confirmed`: in addition an investigator "
+                "attested that mimics and malignancy were excluded; otherwise `no` "
+                "(OUTCOMES.md, refractory_v1).",
+            },
+            "as_of": {
+                "type": "string",
+                "format": "date",
+                "description": "The latest date of the patient's visits and treatment starts "
+                "and stops: an ongoing treatment counts up to it.",
+            },
+            "episodes": {
+                "type": "array",
+                "description": "The qualifying treatment episodes (failed or not tolerated), "
+                "whatever the status.",
+                "items": object_field(
+                    {
+                        "id": {"type": "integer", "description": "The treatment episode's id."},
+                        "drug": {"type": "string"},
+                        "start_date": {"type": "string", "format": "date"},
+                        "role": {
+                            "type": "string",
+                            "enum": list(refractory.ROLES),
+                            "description": "gc: glucocorticoid; is: immunosuppressant.",
+                        },
+                        "reason": {
+                            "type": "string",
+                            "enum": list(refractory.REASONS),
+                            "description": "failed: no response at the episode's end (or 12 "
+                            "weeks after its start while ongoing), or stopped for inefficacy; "
+                            "intolerant: stopped for an adverse event.",
+                        },
+                    },
+                    ["id", "drug", "start_date", "role", "reason"],
+                    "A qualifying episode.",
+                ),
+            },
+            "attested_by": {
+                "type": "string",
+                "nullable": True,
+                "description": "Username of the investigator whose attestation confirmed it.",
+            },
+            "attested_at": {"type": "string", "format": "date-time", "nullable": True},
+        },
+        ["definition", "status", "as_of", "episodes", "attested_by", "attested_at"],
+        "The patient's refractory status, computed by the scoring pipeline.",
+    ),
+}
+
 
 def components() -> dict[str, Schema]:
     return {
+        "RefractoryStatus": REFRACTORY,
         "ResponseRecord": RESPONSE_RECORD,
         "VisitScoring": SCORING,
         "SubmissionVisitResult": VISIT_RESULT,

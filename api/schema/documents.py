@@ -28,6 +28,7 @@ from registry.vocabularies import (
     Drug,
     Route,
     Sex,
+    StopReason,
 )
 from scoring.instruments import HAQ_CATEGORIES
 
@@ -329,7 +330,17 @@ def _treatment() -> Schema:
             "frequency": text_field(60, "e.g. daily, weekly, every 4 weeks."),
             "start_date": date_field("Start of the episode."),
             "stop_date": date_field("Stop date, null while ongoing.", nullable=True),
-            "stop_reason": text_field(200, "Why it was stopped."),
+            "stop_reason": text_field(
+                200,
+                "Why it was stopped, as a code: "
+                + ", ".join(StopReason.values)
+                + ". Free text (as sites sent before codes existed) is read as the code it "
+                'plainly means ("adverse event: rash" is adverse_event), else as `other` with '
+                "the text kept as `stop_reason_other`; re-sending it changes nothing.",
+            ),
+            "stop_reason_other": text_field(
+                200, "What the reason was, only with `stop_reason` other."
+            ),
         },
         ["drug", "start_date"],
         "A treatment episode.",

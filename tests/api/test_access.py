@@ -117,6 +117,7 @@ def test_selectors_are_single_queries_narrowed_to_the_sites(sites, django_assert
         (Step.RAISE_QUERY, {"monitor", "data_manager"}),
         (Step.ANSWER_QUERY, {"coordinator", "data_manager"}),
         (Step.CLOSE_QUERY, {"monitor", "data_manager"}),
+        (Step.ATTEST_REFRACTORY, {"investigator"}),
     ],
 )
 def test_review_steps_by_role(sites, step, allowed):

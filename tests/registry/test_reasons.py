@@ -173,7 +173,7 @@ def test_a_new_treatment_episode_needs_no_reason(submitted):
 
 def test_a_first_stop_date_on_an_ongoing_treatment_needs_no_reason(submitted):
     episode = TreatmentEpisode.objects.get(patient=submitted)
-    values = episode_values(episode, stop_date=date(2020, 6, 1), stop_reason="remission")
+    values = episode_values(episode, stop_date=date(2020, 6, 1), stop_reason="completed")
     _, outcome = treatment_upsert(actor=NO_REASON, patient=submitted, values=values)
     assert outcome == "updated"
     episode.refresh_from_db()

@@ -222,7 +222,10 @@ def test_each_record_created_is_audited_with_its_outcome(site, patient, series):
             assert outcome["met"] == "True"
         if record.algorithm == "acr-eular-2016":
             assert outcome["score"] == value_text(record.score)
-    assert scoring_events(action="create").count() == ResponseRecord.objects.count()
+    assert (
+        scoring_events(object_type="scoring.responserecord", action="create").count()
+        == ResponseRecord.objects.count()
+    )
 
 
 def test_recomputing_the_same_result_writes_no_events(patient, series):

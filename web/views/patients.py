@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from crf.services import validation_to_input_error
-from registry.access import Action
+from registry.access import Action, Step
 from registry.documents import Errors, read_autoantibody, read_patient, read_treatment
 from registry.errors import ConflictError, InputError, LockedError
 from registry.models import Patient
@@ -28,6 +28,7 @@ from registry.services import (
 )
 from registry.vocabularies import Diagnosis, SerologyGroup
 from scoring.instruments import JUVENILE
+from scoring.selectors import refractory_record
 from web import selectors
 from web.charts import EPISODE_COLOURS, Band, line_chart
 from web.forms import AutoantibodyForm, PatientForm, ReasonForm, TreatmentForm
@@ -287,6 +288,8 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         row.visit.kind == "baseline" for row in context["timeline"]["rows"]
     )
     context["invitations"] = invitations_of(patient)
+    context["refractory"] = refractory_record(patient.pk)
+    context["can_attest"] = web_state(request).can(Step.ATTEST_REFRACTORY, patient.site_id)
     return render(request, "web/patient_detail.html", context)
 
 
@@ -470,6 +473,7 @@ def treatment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "start_date": episode.start_date.isoformat(),
         "stop_date": episode.stop_date.isoformat() if episode.stop_date else "",
         "stop_reason": episode.stop_reason,
+        "stop_reason_other": episode.stop_reason_other,
     }
     form = TreatmentForm(
         request.POST or None, editing=True, reason=reason_required(patient), initial=initial

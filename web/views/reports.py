@@ -25,7 +25,7 @@ from registry.models import Site, TreatmentEpisode
 from registry.vocabularies import Diagnosis, Drug, DrugClass, SerologyGroup
 from reports import builders, charts
 from reports.dictionary import EPISODE_COLUMNS, LONG_COLUMNS, RULES, SUMMARY_COLUMNS
-from reports.filters import GroupBy, ReportFilters, Stratify, parse_filters
+from reports.filters import REFRACTORY_CHOICES, GroupBy, ReportFilters, Stratify, parse_filters
 from reports.models import ExportJob
 from reports.outcomes import POPULATION_LABELS, OutcomeRow, outcomes_by_treatment
 from reports.selectors import (
@@ -66,6 +66,7 @@ def _form_context(filters: ReportFilters, errors: list[tuple[str, str]]) -> dict
             "drugs": Drug.choices,
             "drug_classes": DrugClass.choices,
             "populations": list(POPULATION_LABELS.items()),
+            "refractory": REFRACTORY_CHOICES,
             "group_by": GroupBy.CHOICES,
             "stratify": Stratify.CHOICES,
         },
@@ -84,6 +85,7 @@ def drilldown_query(filters: ReportFilters, row: OutcomeRow) -> str:
             Stratify.DIAGNOSIS: "diagnosis",
             Stratify.SEROLOGY: "serology",
             Stratify.POPULATION: "population",
+            Stratify.REFRACTORY: "refractory",
         }[filters.stratify or ""]
         narrowed[parameter] = row.stratum
     return filters.query_string(stratify=None, **narrowed)

@@ -20,7 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crf.models import Visit
+from crf.attestations import refractory_attest
+from crf.models import RefractoryAttestation, Visit
 from crf.services import (
     query_answer,
     query_close,
@@ -33,8 +34,10 @@ from registry.access import Action, Step
 from registry.errors import InputError
 from registry.security import is_locked_out, reauthenticate
 from registry.selectors import audit_trail
+from scoring.selectors import refractory_record
 from web import selectors
 from web.forms import (
+    AttestForm,
     QueryAnswerForm,
     QueryCloseForm,
     QueryRaiseForm,
@@ -43,7 +46,7 @@ from web.forms import (
     locked_out_message,
 )
 from web.state import web_state
-from web.views.common import actor, errors_text, get_query, get_visit
+from web.views.common import actor, errors_text, get_patient, get_query, get_visit
 from web.views.visits import _query_fields, visit_context
 
 
@@ -99,6 +102,41 @@ def sign(request: HttpRequest, pk: int) -> HttpResponse:
     context = visit_context(request, visit)
     context["form"] = form
     return render(request, "web/visit_sign.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def refractory_attest_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """An investigator attests that mimics and malignancy were excluded, which confirms a
+    refractory candidate (crf.attestations)."""
+    patient = get_patient(request, pk)
+    if not web_state(request).can(Step.ATTEST_REFRACTORY, patient.site_id):
+        raise PermissionDenied(f"Only an investigator may {Step.ATTEST_REFRACTORY}.")
+    form = AttestForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            refractory_attest(
+                actor=actor(request),
+                patient=patient,
+                password=form.cleaned_data["password"],
+                meaning=form.cleaned_data["meaning"],
+                request=request,
+            )
+        except InputError as exc:
+            status = 400
+            for path, message in exc.errors:
+                form.add_error(path if path in form.fields else None, message)
+        else:
+            messages.success(request, "Attested: the refractory status is confirmed.")
+            return redirect(reverse("web:patient", args=[patient.pk]) + "#refractory")
+    context = {
+        "patient": patient,
+        "refractory": refractory_record(patient.pk),
+        "statement": RefractoryAttestation.STATEMENT,
+        "form": form,
+    }
+    return render(request, "web/refractory_attest.html", context, status=status)
 
 
 @login_required
