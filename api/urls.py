@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import views
+from api import fhir, views
 
 app_name = "api"
 
@@ -40,6 +40,15 @@ def _routes(suffix: str) -> list:
             name=name("calculator-classification"),
         ),
         re_path(rf"^v1/audit{suffix}$", views.AuditListView.as_view(), name=name("audit")),
+        # FHIR R4 export (api/fhir.py).
+        re_path(
+            rf"^v1/patients/{ID}/fhir{suffix}$",
+            fhir.PatientFhirView.as_view(),
+            name=name("patient-fhir"),
+        ),
+        re_path(
+            rf"^v1/exports/fhir{suffix}$", fhir.FhirExportView.as_view(), name=name("exports-fhir")
+        ),
     ]
 
 
