@@ -92,6 +92,16 @@ def test_a_patients_bundle_export_is_audited(world):
     assert json.loads(event.new_value) == {"format": "FHIR R4 Bundle"}
 
 
+def test_exporting_a_patient_does_not_make_it_changed_for_incremental_pulls(world):
+    patient = world["patient"]
+    since = AuditEvent.objects.order_by("at").last().at.isoformat()
+    world["coordinator"].get(f"/api/v1/patients/{patient.pk}/fhir/")
+    assert AuditEvent.objects.filter(action="export", at__gte=since).exists()
+    response = world["coordinator"].get("/api/v1/patients/", {"updated_since": since})
+    assert response.status_code == 200
+    assert [p["patient_id"] for p in response.json()["results"]] == []
+
+
 @pytest.mark.parametrize("who", ["coordinator", "outsider"])
 def test_another_sites_patient_or_an_unknown_id_is_not_found(world, who):
     for ident in (world["stranger"].pk, 999999, "abc"):
