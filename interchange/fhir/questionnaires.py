@@ -125,15 +125,13 @@ def questionnaire_response(
             groups.append({"linkId": name, "text": HAQ_CATEGORY_LABELS[name], "item": answered})
     if not groups:
         return None
-    flags = [
-        {
-            "linkId": link,
-            "text": text,
-            "answer": [{"valueCoding": coding(HAQ_CATEGORY, name)} for name in chosen],
-        }
-        for link, text, chosen in ((AIDS, AIDS_TEXT, haq.aids), (HELP, HELP_TEXT, haq.help))
-        if chosen
-    ]
+    flags = []
+    for link, text, chosen in ((AIDS, AIDS_TEXT, haq.aids), (HELP, HELP_TEXT, haq.help)):
+        # The readers allow only the categories; stored JSON written around them might not.
+        names = [name for name in chosen or () if name in HAQ_CATEGORY_LABELS]
+        if names:
+            answer = [{"valueCoding": coding(HAQ_CATEGORY, name)} for name in names]
+            flags.append({"linkId": link, "text": text, "answer": answer})
     subject = {"reference": f"Patient/{patient.pk}"}
     response: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",

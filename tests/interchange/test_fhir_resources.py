@@ -319,3 +319,14 @@ def test_code_systems_define_every_code_the_resources_use(bundle):
     walk(bundle)
     walk(list(resources_of_type("Questionnaire", Patient.objects.none())))
     assert used and used <= defined
+
+
+def test_unknown_aid_categories_stored_around_the_readers_are_left_out(patient):
+    visit = patient.visits.order_by("visit_date")[0]
+    HAQ.objects.filter(visit=visit).update(aids=["bogus"], help=["grip", "bogus"])
+    visit = Visit.objects.select_related("haq").get(pk=visit.pk)
+    response = questionnaire_response(visit.haq, visit, patient, entered_by_patient=False)
+    validate(response)
+    flags = {item["linkId"]: item for item in response["item"] if "answer" in item}
+    assert list(flags) == ["help"]
+    assert [a["valueCoding"]["code"] for a in flags["help"]["answer"]] == ["grip"]
