@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from api.schema import ref
 from registry.errors import InputError
-from reports import builders
+from reports import builders, xlsx
 from reports.filters import GroupBy, Stratify, parse_filters
 from reports.outcomes import OutcomesReport, outcomes_by_treatment
 from reports.selectors import episodes_for_drilldown, outcome_rows
@@ -54,7 +54,7 @@ class XLSXRenderer(BaseRenderer):
     def render(self, data: Any, accepted_media_type: Any = None, context: Any = None) -> Any:
         request = (context or {})["request"]
         episodes = episodes_for_drilldown(request.user, data.filters)
-        return builders.workbook(
+        return xlsx.workbook(
             data, outcome_rows(episodes, detail=True), episode_total=episodes.count()
         )
 

@@ -18,11 +18,12 @@ from django.utils import timezone
 
 from registry.access import Action, sites_for
 from registry.errors import InputError
-from reports.builders import pdf, workbook
 from reports.filters import ReportFilters, parse_filters
 from reports.models import ExportJob
 from reports.outcomes import outcomes_by_treatment
+from reports.pdf import pdf
 from reports.selectors import episodes_for_drilldown, outcome_rows, validate_sites
+from reports.xlsx import workbook
 
 log = logging.getLogger(__name__)
 

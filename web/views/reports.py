@@ -23,7 +23,7 @@ from registry.access import Action, NotVisible, require, sites_for
 from registry.errors import InputError
 from registry.models import Site, TreatmentEpisode
 from registry.vocabularies import Diagnosis, Drug, DrugClass, SerologyGroup
-from reports import builders, charts
+from reports import builders, charts, long_export
 from reports.dictionary import EPISODE_COLUMNS, LONG_COLUMNS, RULES, SUMMARY_COLUMNS
 from reports.filters import GroupBy, ReportFilters, Stratify, parse_filters
 from reports.models import ExportJob
@@ -212,7 +212,7 @@ def long_csv(request: HttpRequest) -> HttpResponse:
     # Counts only in the log: who exported, not what.
     log.info("long export by user %s", request.user.pk)
     lines = builders.csv_lines(
-        [c.name for c in LONG_COLUMNS], builders.long_rows(request.user), formatted=True
+        [c.name for c in LONG_COLUMNS], long_export.long_rows(request.user), formatted=True
     )
     return _csv_response(lines, f"long-export-{_stamp()}.csv")
 
