@@ -132,3 +132,10 @@ def test_options_and_errors_answer_json_whatever_the_format(api, format):
     assert response["Content-Type"] == "application/json"
     bad = api.get(URL, {"format": format, "population": "elderly"})
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "population"
+
+
+@pytest.mark.parametrize("name", ["start_from", "start_to"])
+def test_an_empty_date_is_400_naming_it(api, cohort, name):
+    response = api.get(f"{URL}?{name}=")
+    assert response.status_code == 400
+    assert [error["field"] for error in response.json()["errors"]] == [name]

@@ -85,3 +85,11 @@ def test_top_bar_links_the_reports_for_investigators_only(client, people):
     assert b'href="/reports/"' in client.get(reverse("web:patients")).content
     client.force_login(people["coord_a"])
     assert b'href="/reports/"' not in client.get(reverse("web:patients")).content
+
+
+def test_the_filter_forms_empty_fields_are_no_filter(investigator, cohort):
+    response = investigator.get(
+        reverse("reports:outcomes") + "?start_from=&start_to=&population=&group_by=drug"
+    )
+    assert response.status_code == 200
+    assert response.context["filters"] == ReportFilters()

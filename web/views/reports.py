@@ -46,7 +46,7 @@ EPISODES_PAGE_SIZE = 50
 def _filters(request: HttpRequest) -> tuple[ReportFilters, list[tuple[str, str]]]:
     """The filters of the request, or the defaults and the errors to show beside the form."""
     try:
-        filters = parse_filters(request.GET)
+        filters = parse_filters(request.GET, form=True)
         validate_sites(filters)
     except InputError as exc:
         return ReportFilters(), exc.errors
@@ -267,7 +267,7 @@ def episode_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def export_new(request: HttpRequest) -> HttpResponse:
     try:
-        filters = parse_filters(request.POST)
+        filters = parse_filters(request.POST, form=True)
         job = export_job_create(
             user=request.user, kind=request.POST.get("kind", ""), filters=filters
         )
