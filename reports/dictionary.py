@@ -45,6 +45,14 @@ RULES: tuple[tuple[str, str], ...] = (
         "pending and failed records are reported beside the counts.",
     ),
     (
+        "Signed visits",
+        "A signed (locked) visit keeps the scores it was signed with. When an episode's start, "
+        "stop or baseline visit changes afterwards, a signed score against a baseline the "
+        "episode no longer has, or of a visit outside its window, is not counted for the "
+        "episode (the visit's page marks it as signed against an earlier baseline); the "
+        "comparisons the episode now calls for are scored as usual.",
+    ),
+    (
         "Overlapping treatments",
         "Each episode is evaluated on its own against its own baseline: a patient on two "
         "overlapping treatments contributes to both, and the registry does not attribute a "
@@ -220,7 +228,11 @@ LONG_COLUMNS: tuple[Column, ...] = (
     Column("reference_date", "Date of the reference visit."),
     Column("reference_kind", "baseline (the patient's baseline) or treatment (an episode's)."),
     Column("days_from_reference", "Days from the reference visit to the scored visit."),
-    Column("episode_ids", "Treatment episodes whose baseline is the reference (space-separated)."),
+    Column(
+        "episode_ids",
+        "Treatment episodes whose baseline is the reference and whose window holds the visit, as "
+        "the episodes are now (space-separated).",
+    ),
     Column("episode_drugs", "Their drug codes, in the same order."),
     Column("glucocorticoid_mg_per_day", "Glucocorticoid dose at the scored visit (mg/day)."),
     Column(

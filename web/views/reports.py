@@ -31,6 +31,7 @@ from reports.outcomes import POPULATION_LABELS, OutcomeRow, outcomes_by_treatmen
 from reports.selectors import (
     CATEGORIES,
     WEEKS,
+    episode_records,
     episodes_for_drilldown,
     outcome_rows,
     validate_sites,
@@ -230,7 +231,7 @@ def episode_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("No such treatment episode.") from None
     outcome = next(outcome_rows(TreatmentEpisode.objects.filter(pk=pk), detail=True))
     records = (
-        ResponseRecord.objects.filter(episodes=episode)
+        episode_records(episode.pk)
         .select_related("visit", "reference_visit")
         .order_by("visit__visit_date", "algorithm")
     )
