@@ -18,11 +18,17 @@ from typing import Any
 
 from registry.vocabularies import DRUG_CLASS
 from reports.dictionary import CATEGORY_NAMES, EPISODE_COLUMNS, SUMMARY_COLUMNS
+from reports.disclosure import MIN_PATIENTS, SUPPRESSED
 from reports.outcomes import NOT_COMPUTED, OutcomeRow, OutcomesReport
 from reports.selectors import WEEKS, EpisodeOutcome
 from reports.statistics import Proportion, Summary
 
 Progress = Callable[[int, str], None]
+
+SUPPRESSION_NOTE = (
+    f'"{SUPPRESSED}": fewer than {MIN_PATIENTS} patients, some at sites you are not a member of; '
+    "not shown."
+)
 
 
 def _round(value: float | None, places: int = 1) -> float | None:
@@ -54,9 +60,28 @@ def _summary_json(summary: Summary) -> dict[str, Any]:
     }
 
 
+def _withheld(value: Any) -> Any:
+    """The same shape with every figure null (a suppressed row, reports.disclosure)."""
+    if isinstance(value, dict):
+        return {key: _withheld(item) for key, item in value.items()}
+    return None
+
+
+_LABELS = ("treatment", "treatment_label", "stratum", "stratum_label")
+
+
 def row_json(row: OutcomeRow) -> dict[str, Any]:
     """One treatment's row as the API gives it: counts first (issue 7's required keys), then
-    the proportions with their Wilson intervals and the distributions."""
+    the proportions with their Wilson intervals and the distributions. A suppressed row keeps
+    its labels and the shape of the others, with every figure null."""
+    data = _row_figures_json(row)
+    if row.suppressed:
+        data = {key: value if key in _LABELS else _withheld(value) for key, value in data.items()}
+    data["suppressed"] = row.suppressed
+    return data
+
+
+def _row_figures_json(row: OutcomeRow) -> dict[str, Any]:
     proportions = {
         "with_baseline": row.with_baseline,
         "evaluable": row.evaluable,
@@ -105,6 +130,7 @@ def report_json(report: OutcomesReport) -> dict[str, Any]:
         "episodes": report.episodes,
         "pending_records": report.pending_records,
         "failed_records": report.failed_records,
+        "suppressed": report.suppressed,
         "rows": [row_json(row) for row in report.rows],
     }
 
@@ -125,6 +151,8 @@ def _summary_cells(summary: Summary, n: bool = True) -> list[Any]:
 def summary_cells(row: OutcomeRow) -> list[Any]:
     """One row of the summary table, in SUMMARY_COLUMNS order."""
     cells: list[Any] = [row.stratum or "", row.stratum_label, row.treatment, row.treatment_label]
+    if row.suppressed:
+        return cells + [SUPPRESSED] * (len(SUMMARY_COLUMNS) - len(cells))
     cells.append(row.episodes)
     for share in (
         row.with_baseline,
@@ -266,8 +294,15 @@ def filters_description(report: OutcomesReport) -> list[tuple[str, str]]:
             if filters.start_from or filters.start_to
             else "all",
         ),
-        ("Episodes", str(report.episodes)),
-        ("Records pending", str(report.pending_records)),
-        ("Records failed", str(report.failed_records)),
+        *[
+            (name, SUPPRESSED if value is None else str(value))
+            for name, value in (
+                ("Episodes", report.episodes),
+                ("Records pending", report.pending_records),
+                ("Records failed", report.failed_records),
+            )
+        ],
     ]
+    if any(row.suppressed for row in report.rows):
+        described.append(("Suppressed rows", SUPPRESSION_NOTE))
     return described

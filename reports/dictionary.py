@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reports.disclosure import MIN_PATIENTS, SUPPRESSED
 from reports.selectors import WEEK_TOLERANCE_DAYS, WEEKS
 
 
@@ -51,6 +52,14 @@ RULES: tuple[tuple[str, str], ...] = (
         "episode no longer has, or of a visit outside its window, is not counted for the "
         "episode (the visit's page marks it as signed against an earlier baseline); the "
         "comparisons the episode now calls for are scored as usual.",
+    ),
+    (
+        "Small cells",
+        f"For anyone but a data manager, a row computed from fewer than {MIN_PATIENTS} patients, "
+        "at least one of them at a site you are not a member of, is suppressed: its figures "
+        f'show as "{SUPPRESSED}" (null in the API, which marks the row "suppressed") and the '
+        "charts leave it out; so are the report's totals when the whole report is such a row. "
+        "Rows of your own sites' patients alone are always shown.",
     ),
     (
         "Overlapping treatments",

@@ -9,6 +9,7 @@ from reports import dictionary
 from reports.builders import Progress, filters_description
 from reports.charts import report_charts, to_drawing
 from reports.dictionary import CATEGORY_NAMES
+from reports.disclosure import SUPPRESSED
 from reports.outcomes import OutcomesReport
 from reports.statistics import Proportion, Summary
 
@@ -90,6 +91,9 @@ def pdf(report: OutcomesReport, *, progress: Progress | None = None) -> bytes:
         label = (
             f"{row.stratum_label}: {row.treatment_label}" if row.stratum else row.treatment_label
         )
+        if row.suppressed:
+            data.append([para(label, small), *[SUPPRESSED] * (len(head) - 1)])
+            continue
         categories = " / ".join(str(row.best_category[name].count) for name in CATEGORY_NAMES)
         median = row.time_to_doi.median
         data.append(

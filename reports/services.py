@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from registry.access import Action, sites_for
 from registry.errors import InputError
+from reports.disclosure import Disclosure
 from reports.filters import ReportFilters, parse_filters
 from reports.models import ExportJob
 from reports.outcomes import outcomes_by_treatment
@@ -112,7 +113,7 @@ def export_job_build(*, job_id: int) -> str:
             return ExportJob.Status.FAILED
         filters = parse_filters(job.filters)
         progress(2, "Counting the outcomes")
-        report = outcomes_by_treatment(filters)
+        report = outcomes_by_treatment(filters, disclosure=Disclosure.for_user(job.user))
         if job.kind == ExportJob.Kind.XLSX:
             episodes = episodes_for_drilldown(job.user, filters)
             content = workbook(

@@ -21,6 +21,7 @@ from crf.models import Visit
 from crf.services import visit_save, visit_sign, visit_verify
 from registry.models import TreatmentEpisode
 from registry.services import treatment_upsert
+from reports.disclosure import Disclosure
 from reports.filters import ReportFilters
 from reports.outcomes import outcomes_by_treatment
 from reports.selectors import outcome_rows, signed_against_earlier_baseline
@@ -90,7 +91,7 @@ def test_a_frozen_record_against_a_baseline_the_episode_no_longer_has_is_not_cou
     assert e.baseline_date == date(2020, 3, 30)
     assert (e.scored, e.best_score, e.best_category) == (2, 0.0, "none")
     assert (e.doi_met, e.confirmed_response, e.weeks[12]) == (False, False, (0.0, "none"))
-    row = outcomes_by_treatment(ReportFilters()).rows[0]
+    row = outcomes_by_treatment(ReportFilters(), disclosure=Disclosure.registry_wide()).rows[0]
     assert (row.doi_responders.count, row.confirmed_responders.count) == (0, 0)
     assert row.tis.median == 0
     assert signed_against_earlier_baseline([last.pk, visits["2020-05-01"].pk]) == {
@@ -112,7 +113,7 @@ def test_a_frozen_record_of_a_visit_outside_the_shrunk_window_is_not_counted(sig
     assert (e.scored, e.last_scored_day, e.days_to_doi) == (1, 30, (30, True))
     assert (e.confirmed_response, e.weeks[12]) == (False, (None, None))
     assert e.last_visit_date == date(2020, 5, 1)
-    row = outcomes_by_treatment(ReportFilters()).rows[0]
+    row = outcomes_by_treatment(ReportFilters(), disclosure=Disclosure.registry_wide()).rows[0]
     assert (row.confirmed_responders.count, row.weeks[12].tis.n) == (0, 0)
     assert signed_against_earlier_baseline([last.pk]) == {last.pk: {visits["2020-03-25"].pk}}
 

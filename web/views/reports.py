@@ -25,6 +25,7 @@ from registry.models import Site, TreatmentEpisode
 from registry.vocabularies import Diagnosis, Drug, DrugClass, SerologyGroup
 from reports import builders, charts, long_export
 from reports.dictionary import EPISODE_COLUMNS, LONG_COLUMNS, RULES, SUMMARY_COLUMNS
+from reports.disclosure import SUPPRESSED, Disclosure
 from reports.filters import GroupBy, ReportFilters, Stratify, parse_filters
 from reports.models import ExportJob
 from reports.outcomes import POPULATION_LABELS, OutcomeRow, outcomes_by_treatment
@@ -97,7 +98,7 @@ def outcomes(request: HttpRequest) -> HttpResponse:
     filters, errors = _filters(request)
     context = _form_context(filters, errors)
     if not errors:
-        report = outcomes_by_treatment(filters)
+        report = outcomes_by_treatment(filters, disclosure=Disclosure.for_user(request.user))
         context.update(
             report=report,
             rows=[(row, drilldown_query(filters, row)) for row in report.rows],
@@ -106,6 +107,11 @@ def outcomes(request: HttpRequest) -> HttpResponse:
             weeks=WEEKS,
             categories=CATEGORIES,
             own_sites=list(sites_for(request.user, Action.READ).values_list("code", flat=True)),
+            has_suppressed=any(row.suppressed for row in report.rows),
+            suppressed_text=SUPPRESSED,
+            suppression_note=builders.SUPPRESSION_NOTE,
+            # The table's figure columns (Episodes to Pending · failed), one cell when withheld.
+            figure_columns=11 + len(WEEKS),
         )
     context["exports"] = list(ExportJob.objects.filter(user=request.user).defer("content")[:5])
     return render(request, "reports/outcomes.html", context, status=400 if errors else 200)
@@ -157,7 +163,9 @@ def _bad_request(exc: InputError) -> HttpResponse:
 def summary_csv(request: HttpRequest) -> HttpResponse:
     require_report(request.user)
     try:
-        report = outcomes_by_treatment(_valid_filters(request))
+        report = outcomes_by_treatment(
+            _valid_filters(request), disclosure=Disclosure.for_user(request.user)
+        )
     except InputError as exc:
         return _bad_request(exc)
     response = HttpResponse(builders.summary_csv(report), content_type="text/csv; charset=utf-8")
