@@ -48,13 +48,16 @@ WITH links AS (
     FROM scoring_responseepisode re
     JOIN scoring_responserecord r ON r.id = re.record_id
     JOIN crf_visit v ON v.id = r.visit_id
+    JOIN crf_visit rv ON rv.id = r.reference_visit_id
     JOIN registry_treatmentepisode e ON e.id = re.episode_id
-    -- Only links that hold for the episode as it is now (reports.expressions.measures_episode).
-    WHERE r.reference_visit_id = (
-              SELECT b.id FROM crf_visit b
-              WHERE b.patient_id = e.patient_id
-                AND b.visit_date BETWEEN e.start_date - 30 AND e.start_date
-              ORDER BY b.visit_date DESC, b.id DESC LIMIT 1)
+    -- Only links that hold for the episode as it is now (reports.expressions.measures_episode):
+    -- against its baseline (the latest visit from 30 days before the start up to the start), at
+    -- a visit inside its window.
+    WHERE rv.visit_date BETWEEN e.start_date - 30 AND e.start_date
+      AND NOT EXISTS (SELECT 1 FROM crf_visit later
+                      WHERE later.patient_id = e.patient_id
+                        AND later.visit_date > rv.visit_date
+                        AND later.visit_date <= e.start_date)
       AND v.visit_date > e.start_date
       AND (e.stop_date IS NULL OR v.visit_date <= e.stop_date + 30)
 ),

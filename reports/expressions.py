@@ -14,6 +14,7 @@ from django.db.models import (
     Case,
     CharField,
     DateField,
+    Exists,
     Expression,
     F,
     Func,
@@ -21,7 +22,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -136,21 +136,35 @@ def window_visits(episode: str = "") -> QuerySet[Visit]:
     ).order_by("-visit_date", "-id")
 
 
-def measures_episode(record: str, episode: str = "") -> Q:
-    """Whether the response record at lookup path `record` measures the episode's response as
-    the episode is now: scored against the episode's current baseline, at a visit inside its
-    current window.
+def measures_episode(record: str, episode: str) -> Q:
+    """Whether the response record at lookup path `record` measures the response of the
+    episode at `episode` (both joined in the same query) as the episode is now: scored against
+    the episode's current baseline, at a visit inside its current window.
 
     The scoring pipeline links a record to the episodes it measured when it was computed. A
     signed (locked) visit's records are frozen with those links (issue 8), so after the
     episode's start, stop or baseline visit changes, a frozen link can point at a comparison
-    the episode no longer has: the reports count a link only when this holds. Written with IN
-    rather than `=` so that an episode without a baseline gives false, never NULL (and
-    `exclude()` of it is the complement).
+    the episode no longer has: the reports count a link only when this holds.
+
+    The baseline as the planner chooses it (`baseline_visits`), written so that the database
+    checks it row by row without a subquery per link: the reference lies from 30 days before
+    the start up to the start, and no visit of the patient comes after it up to the start (a
+    patient's visits have distinct dates). Never NULL, so `exclude()` is its complement.
     """
+    start = F(f"{episode}start_date")
+    reference_date = f"{record}reference_visit__visit_date"
+    later_baseline = Visit.objects.filter(
+        patient_id=OuterRef(f"{episode}patient_id"),
+        visit_date__gt=OuterRef(reference_date),
+        visit_date__lte=OuterRef(f"{episode}start_date"),
+    )
     return Q(
         **{
-            f"{record}reference_visit_id__in": Subquery(baseline_visits(episode).values("pk")[:1]),
-            f"{record}visit_id__in": Subquery(window_visits(episode).values("pk")),
+            f"{reference_date}__gte": AddDays(start, -EPISODE_WINDOW_DAYS),
+            f"{reference_date}__lte": start,
+            f"{record}visit__visit_date__gt": start,
+            f"{record}visit__visit_date__lte": Coalesce(
+                AddDays(F(f"{episode}stop_date"), EPISODE_WINDOW_DAYS), Value(date(9999, 12, 31))
+            ),
         }
-    )
+    ) & ~Exists(later_baseline)
