@@ -340,11 +340,13 @@ def sort_patients(
     site: Site, documents: Sequence[Any]
 ) -> tuple[list[PatientRows], list[PatientRows], list[int]]:
     """Split a document's patients into new ones, unchanged ones and the rest (by index)."""
-    mentions = Counter(data.get("patient_id") for data in documents if isinstance(data, dict))
+    ids = [data.get("patient_id") if isinstance(data, dict) else None for data in documents]
+    ids = [key if isinstance(key, str) else None for key in ids]  # a list is not hashable
+    mentions = Counter(ids)
     candidates: list[PatientRows] = []
     rest: list[int] = []
     for index, data in enumerate(documents):
-        repeated = isinstance(data, dict) and mentions[data.get("patient_id")] > 1
+        repeated = ids[index] is not None and mentions[ids[index]] > 1
         # A patient sent twice is applied twice, in order, by the service.
         rows = None if repeated else read_patient_rows(site, index, data)
         if rows is None:

@@ -17,7 +17,7 @@ from api.ingest import patients_create, sort_patients
 from crf.services import patient_document_save
 from registry.access import Action, NotVisible, require
 from registry.audit import Actor
-from registry.documents import Errors, expect_list, expect_object, join
+from registry.documents import Errors, expect_object, join, patient_list
 from registry.errors import ConflictError, InputError, LockedError
 from registry.models import Site
 from scoring import selectors as scoring_selectors
@@ -43,7 +43,7 @@ def read_envelope(document: Any) -> tuple[str, list]:
         errors.add("site", 'This field is required: the code of the site, e.g. "MAN".')
     if "patients" not in obj or obj["patients"] is None:
         errors.add("patients", "This field is required: a list of patients.")
-    patients = expect_list(errors, "patients", obj.get("patients"))
+    patients = patient_list(errors, "patients", obj.get("patients"))
     errors.raise_if_any()
     assert isinstance(code, str) and patients is not None
     return code.strip(), patients
