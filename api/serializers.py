@@ -5,13 +5,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.schema import ref
 from crf.documents import visit_document
 from crf.models import Visit
+from registry.documents import parse_iso_date, parse_iso_datetime
 from registry.models import AuditEvent, AutoantibodyResult, Patient, Site, TreatmentEpisode
 from registry.selectors import day_start
 from scoring.selectors import refractory_record
@@ -235,16 +235,11 @@ class DateOrDateTimeField(serializers.Field):
     }
 
     def to_internal_value(self, data: Any) -> date | datetime:
-        moment = None
-        if isinstance(data, str):
-            try:
-                # A date first: parse_datetime would read "2024-06-01" as its midnight.
-                day = parse_date(data)
-                if day is not None:
-                    return day
-                moment = parse_datetime(data)
-            except ValueError:  # well-formed but impossible, such as 2024-02-30
-                moment = None
+        # A date first: a date-time parser would read "2024-06-01" as its midnight.
+        day = parse_iso_date(data)
+        if day is not None:
+            return day
+        moment = parse_iso_datetime(data)
         if moment is None:
             self.fail("invalid")
         try:

@@ -22,7 +22,7 @@ from crf.submission import (
 )
 from registry.access import Action, NotVisible, require
 from registry.audit import Actor
-from registry.documents import Errors, expect_list, expect_object, join
+from registry.documents import Errors, expect_object, join, patient_list
 from registry.errors import ConflictError, InputError, LockedError
 from registry.models import Site
 from scoring import selectors as scoring_selectors
@@ -48,7 +48,7 @@ def read_envelope(document: Any) -> tuple[str, list]:
         errors.add("site", 'This field is required: the code of the site, e.g. "MAN".')
     if "patients" not in obj or obj["patients"] is None:
         errors.add("patients", "This field is required: a list of patients.")
-    patients = expect_list(errors, "patients", obj.get("patients"))
+    patients = patient_list(errors, "patients", obj.get("patients"))
     errors.raise_if_any()
     assert isinstance(code, str) and patients is not None
     return code.strip(), patients

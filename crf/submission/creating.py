@@ -176,7 +176,7 @@ def patients_bulk_create(
     for index, entry in enumerate(patients):
         read = read_patient_document(entry.document, join("patients", index))
         statuses.append(_visit_statuses(read, entry))
-        for path, message in (*read.errors.items, *read.repeated_entries()):
+        for path, message in read.errors.items:
             errors.add(path, message)
         reads.append((read, entry))
     if not errors and reads:

@@ -25,7 +25,6 @@ from registry.documents import (
 # The nested lists of autoantibody results and treatment episodes, and their natural keys.
 ANTIBODIES = "autoantibodies"
 TREATMENTS = "treatments"
-NATURAL_KEYS = {ANTIBODIES: ("antibody", "sample_date"), TREATMENTS: ("drug", "start_date")}
 
 
 @dataclass(slots=True)
@@ -71,27 +70,6 @@ class PatientRead:
 
     def entries(self, key: str) -> list[EntryRead]:
         return self.antibodies if key == ANTIBODIES else self.treatments
-
-    def repeated_entries(self) -> list[tuple[str, str]]:
-        """Results and episodes repeating an earlier one's natural key, as errors.
-
-        Not an error to patient_document_save, which upserts such entries one after the other;
-        one that only creates would insert both, and the database refuses the second.
-        """
-        repeats = []
-        for key, natural_key in NATURAL_KEYS.items():
-            seen: set[tuple[Any, ...]] = set()
-            for entry in self.entries(key):
-                natural = tuple(entry.values.get(name) for name in natural_key)
-                if None not in natural and natural in seen:
-                    repeats.append(
-                        (
-                            join(join(self.path, key), entry.index),
-                            f"Repeats an earlier entry with the same {' and '.join(natural_key)}.",
-                        )
-                    )
-                seen.add(natural)
-        return repeats
 
 
 def read_patient_document(data: Any, path: str = "") -> PatientRead:

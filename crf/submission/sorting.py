@@ -32,10 +32,9 @@ def plain_rows(site: Site, index: int, read: PatientRead) -> PatientRows | None:
     """The rows a read document stores, or None if it is anything but plainly valid.
 
     None is not an error: the caller sends such a patient to the upsert, which names every
-    problem. Keys repeated within the document (which the upsert resolves as successive
-    upserts) are sent there too.
+    problem.
     """
-    if read.errors or read.repeated_entries():
+    if read.errors:
         return None
     rows = patient_rows(site, index, read)
     try:
@@ -140,12 +139,14 @@ def sort_patients(
         data if isinstance(data, PatientRead) else read_patient_document(data, join("patients", i))
         for i, data in enumerate(documents)
     ]
-    mentions = Counter(read.data.get("patient_id") for read in reads if isinstance(read.data, dict))
+    ids = [read.data.get("patient_id") if isinstance(read.data, dict) else None for read in reads]
+    ids = [key if isinstance(key, str) else None for key in ids]  # a list is not hashable
+    mentions = Counter(ids)
     candidates: list[PatientRows] = []
     rest: list[int] = []
     for index, read in enumerate(reads):
         # A patient sent twice is applied twice, in order, by the upsert.
-        repeated = isinstance(read.data, dict) and mentions[read.data.get("patient_id")] > 1
+        repeated = ids[index] is not None and mentions[ids[index]] > 1
         rows = None if repeated else plain_rows(site, index, read)
         if rows is None:
             rest.append(index)
