@@ -24,7 +24,13 @@ from registry.models import Patient
 from registry.services import CLEAN, _corrects, _with_reason
 from registry.signals import request_scoring
 from scoring.instruments import CalculatorInputError, read_classification_case
-from scoring.instruments.classification import ITEM_KEYS, NOT_TREATED
+from scoring.instruments.classification import (
+    BIOPSY,
+    COLUMN_ITEM_KEYS,
+    ITEM_KEYS,
+    NO_BIOPSY,
+    NOT_TREATED,
+)
 
 CLASSIFICATION_KEYS = (
     "assessed_on",
@@ -87,10 +93,10 @@ def read_classification(
 
 
 def classification_document(assessment: ClassificationAssessment) -> dict[str, Any]:
-    """A stored assessment in the document's shape (what read_classification reads)."""
-    items = {key: getattr(assessment, key) for key in ITEM_KEYS}
-    if not assessment.muscle_biopsy:
-        items = {key: value for key, value in items.items() if value is not None}
+    """A stored assessment in the document's shape (what read_classification reads): every
+    item of its column, null where unanswered (biopsy items only with a biopsy)."""
+    column = BIOPSY if assessment.muscle_biopsy else NO_BIOPSY
+    items = {key: getattr(assessment, key) for key in COLUMN_ITEM_KEYS[column]}
     return {
         "assessed_on": assessment.assessed_on.isoformat(),
         "muscle_biopsy": assessment.muscle_biopsy,
