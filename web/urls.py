@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web.views import auth, patients, trust, visits
+from web.views import auth, classification, patients, trust, visits
 
 app_name = "web"
 
@@ -15,6 +15,11 @@ urlpatterns = [
     path("patients/<int:pk>/edit/", patients.patient_edit_view, name="patient-edit"),
     path("patients/<int:pk>/history/", patients.patient_history, name="patient-history"),
     path("patients/<int:pk>/scores/", patients.patient_scores, name="patient-scores"),
+    path(
+        "patients/<int:pk>/classification/",
+        classification.classification_edit,
+        name="classification-edit",
+    ),
     path("patients/<int:pk>/visits/new/", visits.visit_new, name="visit-new"),
     path("patients/<int:pk>/autoantibodies/new/", patients.antibody_new, name="antibody-new"),
     path("patients/<int:pk>/treatments/new/", patients.treatment_new, name="treatment-new"),

@@ -30,6 +30,7 @@ from registry.vocabularies import Diagnosis, SerologyGroup
 from scoring.instruments import JUVENILE
 from web import selectors
 from web.charts import EPISODE_COLOURS, Band, line_chart
+from web.classification import classification_context
 from web.forms import AutoantibodyForm, PatientForm, ReasonForm, TreatmentForm
 from web.services import patient_edit, patient_register
 from web.state import web_state
@@ -282,6 +283,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = _scores_context(patient)
     context.update(permissions(request, patient.site_id))
     context["antibodies"] = list(patient.autoantibodies.order_by("sample_date", "antibody"))
+    context.update(classification_context(patient))
     context["has_baseline"] = any(
         row.visit.kind == "baseline" for row in context["timeline"]["rows"]
     )
