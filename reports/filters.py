@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from registry.errors import InputError
 from registry.vocabularies import Diagnosis, Drug, DrugClass, SerologyGroup
 from scoring.instruments import POPULATIONS
+from scoring.instruments.classification import CATEGORIES, DEFINITE, PROBABLE, SUBGROUPS
 
 
 class GroupBy:
@@ -29,12 +30,26 @@ class Stratify:
     DIAGNOSIS = "diagnosis"
     SEROLOGY = "serology"
     POPULATION = "population"
+    CLASSIFICATION = "classification"  # 2017 EULAR/ACR category
+    CLASSIFICATION_SUBGROUP = "classification_subgroup"
     CHOICES = (
         (SITE, "Site"),
         (DIAGNOSIS, "Diagnosis"),
         (SEROLOGY, "Serological group"),
         (POPULATION, "Adult or juvenile"),
+        (CLASSIFICATION, "EULAR/ACR classification"),
+        (CLASSIFICATION_SUBGROUP, "EULAR/ACR subgroup"),
     )
+
+
+# The 2017 EULAR/ACR classification of the patient (scoring's classification record):
+# `classification=probable_or_definite` keeps the recommended minimum for a case.
+PROBABLE_OR_DEFINITE = "probable_or_definite"
+CLASSIFICATION_CATEGORIES = {PROBABLE_OR_DEFINITE: (PROBABLE, DEFINITE)} | {
+    category: (category,) for category in CATEGORIES
+}
+# The stratum of patients without a classification record.
+UNCLASSIFIED = "unclassified"
 
 
 # Query parameter → (attribute, allowed codes or None for free text such as site codes).
@@ -44,6 +59,8 @@ _LISTS: dict[str, tuple[str, frozenset[str] | None]] = {
     "serology": ("serology", frozenset(SerologyGroup.values)),
     "drug": ("drugs", frozenset(Drug.values)),
     "drug_class": ("drug_classes", frozenset(DrugClass.values)),
+    "classification": ("classification", frozenset(CLASSIFICATION_CATEGORIES)),
+    "classification_subgroup": ("classification_subgroups", frozenset(SUBGROUPS)),
 }
 PARAMETERS = (
     *_LISTS,
@@ -68,6 +85,8 @@ class ReportFilters:
     serology: tuple[str, ...] = ()
     drugs: tuple[str, ...] = ()
     drug_classes: tuple[str, ...] = ()
+    classification: tuple[str, ...] = ()
+    classification_subgroups: tuple[str, ...] = ()
     population: str | None = None
     start_from: date | None = None
     start_to: date | None = None

@@ -46,7 +46,7 @@ from registry.errors import InputError
 from registry.models import Site, TreatmentEpisode
 from registry.vocabularies import DRUG_CLASS
 from reports.expressions import AddDays, DaysBetween, population
-from reports.filters import ReportFilters
+from reports.filters import CLASSIFICATION_CATEGORIES, ReportFilters
 from scoring.models import ResponseEpisode, ResponseRecord
 from scoring.planning import EPISODE_WINDOW
 
@@ -116,7 +116,20 @@ def episodes_matching(filters: ReportFilters) -> QuerySet[TreatmentEpisode]:
         episodes = episodes.alias(population=population("patient__")).filter(
             population=filters.population
         )
+    if filters.classification:
+        wanted = {c for code in filters.classification for c in CLASSIFICATION_CATEGORIES[code]}
+        episodes = episodes.filter(**{f"{CLASSIFICATION_CATEGORY}__in": sorted(wanted)})
+    if filters.classification_subgroups:
+        episodes = episodes.filter(
+            **{f"{CLASSIFICATION_SUBGROUP}__in": filters.classification_subgroups}
+        )
     return episodes
+
+
+# The patient's 2017 EULAR/ACR category and subgroup, from its classification record (one join;
+# null without a record).
+CLASSIFICATION_CATEGORY = "patient__classification_record__category"
+CLASSIFICATION_SUBGROUP = "patient__classification_record__subgroup"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,6 +352,9 @@ class EpisodeOutcome:
     # Only in the drill-down and the episodes sheet (the caller's own sites).
     site_patient_id: str = ""
     drug_other: str = ""
+    # The patient's 2017 EULAR/ACR category and subgroup ("" without them).
+    classification: str = ""
+    classification_subgroup: str = ""
 
     @property
     def has_baseline(self) -> bool:
@@ -373,6 +389,7 @@ _OUTCOME_COLUMNS = (
     "last_visit_date", "scored", "pending", "failed", "doi_met", "first_doi_day",
     "last_scored_day", "best_score", "best_rank", *(f"week_{week}" for week in WEEKS),
     "confirmed_response", "confirmed_deterioration", "baseline_gc", "last_gc",
+    CLASSIFICATION_CATEGORY, CLASSIFICATION_SUBGROUP,
 )  # fmt: skip
 _DETAIL_COLUMNS = ("patient__patient_id", "drug_other")
 
@@ -453,6 +470,8 @@ def outcome_rows(
             last_gc=_number(row.last_gc),
             site_patient_id=row.patient__patient_id if detail else "",
             drug_other=row.drug_other if detail else "",
+            classification=getattr(row, CLASSIFICATION_CATEGORY) or "",
+            classification_subgroup=getattr(row, CLASSIFICATION_SUBGROUP) or "",
         )
 
 
