@@ -122,6 +122,8 @@ def is_unchanged(rows: PatientRows, stored: Patient) -> bool:
             return False
     # Answer with the stored records' ids.
     rows.patient = stored
+    if rows.classification is not None:
+        rows.classification = _related(stored, "classification")  # type: ignore[assignment]
     for visit_rows in rows.visits:
         visit_rows.visit = visits[visit_rows.visit.visit_date]
     return True

@@ -97,6 +97,7 @@ def test_stored_and_read_back_with_its_classification(site, submitter, reader, u
     patient_answer = response.json()["patients"][0]
     assert patient_answer["status"] == "unchanged"
     assert patient_answer["classification"]["status"] == "unchanged"
+    assert patient_answer["classification"]["id"] == assessment.pk
 
 
 def test_a_changed_answer_updates_it(site, submitter):
