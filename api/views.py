@@ -50,6 +50,7 @@ PATIENT_AUDIT_TYPES = (
     "registry.patient",
     "registry.autoantibodyresult",
     "registry.treatmentepisode",
+    "crf.classificationassessment",
 )
 
 
@@ -261,7 +262,9 @@ class PatientListView(generics.ListAPIView):
                 patient_id=OuterRef("pk"), at__gte=since, object_type__in=PATIENT_AUDIT_TYPES
             ).exclude(action=AuditEvent.Action.EXPORT)
             patients = patients.filter(Q(updated_at__gte=since) | Exists(nested))
-        return patients.select_related("site").prefetch_related(
+        return patients.select_related(
+            "site", "classification", "classification_record"
+        ).prefetch_related(
             "autoantibodies",
             "treatments",
             Prefetch("visits", queryset=Visit.objects.order_by("visit_date")),
@@ -282,7 +285,7 @@ class PatientDetailView(generics.RetrieveAPIView):
     def get_object(self) -> Patient:
         patients = (
             patients_visible_to(self.request.user)
-            .select_related("site")
+            .select_related("site", "classification", "classification_record")
             .prefetch_related("autoantibodies", "treatments", "visits")
         )
         patient = patients.filter(pk=_object_id(self.kwargs["id"])).first()

@@ -549,5 +549,6 @@ class RefractoryAttestation(models.Model):
         return f"{self.attester_name} attested {self.definition} for {self.patient}"
 
 
-# Patients' invitations to answer their own instruments, in their own module (crf/pro_models.py).
+# The classification assessment and patients' invitations, each in its own module.
+from crf.classification_models import ClassificationAssessment  # noqa: E402, F401
 from crf.pro_models import ProInvitation  # noqa: E402, F401

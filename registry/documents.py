@@ -285,6 +285,7 @@ PATIENT_KEYS = (
     "autoantibodies",
     "treatments",
     "visits",
+    "classification",  # the 2017 EULAR/ACR assessment: read by crf.submission
 )
 ANTIBODY_KEYS = ("antibody", "result", "method", "intensity", "sample_date")
 TREATMENT_KEYS = (

@@ -2,15 +2,16 @@
 
 The readers of registry.documents and crf.documents check each value and name each bad one by
 its JSON path; `read_patient_document` runs them over a whole patient — its own fields, its
-autoantibody results, treatment episodes and visits — and adds the rules that span entries
-(one visit per date, one baseline). The result is what every writer of crf.submission takes:
-none of them reads the document again.
+autoantibody results, treatment episodes, visits and classification assessment — and adds the
+rules that span entries (one visit per date, one baseline). The result is what every writer of
+crf.submission takes: none of them reads the document again.
 """
 
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from crf.classification import read_classification
 from crf.documents import read_visit
 from registry.documents import (
     Errors,
@@ -64,6 +65,9 @@ class PatientRead:
     antibodies: list[EntryRead] = field(default_factory=list)
     treatments: list[EntryRead] = field(default_factory=list)
     visits: list[VisitRead] = field(default_factory=list)
+    # The classification assessment's values (crf.classification); None: not in the document,
+    # which leaves a stored assessment as it is.
+    classification: dict[str, Any] | None = None
     # Why stored data changes: covers the patient's own fields, its nested lists and the visits
     # that give no reason of their own.
     reason: str = ""
@@ -94,6 +98,10 @@ def read_patient_document(data: Any, path: str = "") -> PatientRead:
             item_values = reader(errors, join(key_path, index), item, born)
             if item_values is not None:
                 into.append(EntryRead(index, item_values))
+    if data.get("classification") is not None:
+        read.classification = read_classification(
+            errors, join(path, "classification"), data["classification"], born
+        )
     visits_path = join(path, "visits")
     first_on: dict[Any, int] = {}
     baselines: list[int] = []
