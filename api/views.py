@@ -35,9 +35,9 @@ from api.serializers import (
     SiteSerializer,
     VisitSerializer,
 )
-from api.submissions import submission_process
 from crf.models import LabResult, Visit
 from crf.selectors import visits_visible_to
+from interchange.submissions import submission_process
 from registry.access import Action, NotVisible, can_anywhere, patients_visible_to, sites_for
 from registry.errors import InputError
 from registry.models import AuditEvent, Patient, Site

@@ -270,11 +270,14 @@ class AuditEvent(models.Model):
         ADMIN = "admin", "Admin"
         COMMAND = "command", "Management command"
         SCORING = "scoring", "Scoring"
+        IMPORT = "import", "Import (ODM, REDCap)"
 
     class Action(models.TextChoices):
         CREATE = "create", "Create"
         UPDATE = "update", "Update"
         DELETE = "delete", "Delete"
+        # A download of clinical data (an ODM or FHIR export): who took which data out, when.
+        EXPORT = "export", "Export"
 
     at = models.DateTimeField(auto_now_add=True)
     actor = models.ForeignKey(
