@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import views
+from api import odm, views
 
 app_name = "api"
 
@@ -40,6 +40,7 @@ def _routes(suffix: str) -> list:
             name=name("calculator-classification"),
         ),
         re_path(rf"^v1/audit{suffix}$", views.AuditListView.as_view(), name=name("audit")),
+        re_path(rf"^v1/exports/odm{suffix}$", odm.OdmExportView.as_view(), name=name("export-odm")),
     ]
 
 

@@ -24,7 +24,14 @@ from rest_framework.views import APIView
 
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
-from api.parsers import DecimalJSONParser, JSONDocumentParser, MergePatchParser
+from api.odm import odm_submission
+from api.parsers import (
+    DecimalJSONParser,
+    JSONDocumentParser,
+    MergePatchParser,
+    XMLBody,
+    XMLDocumentParser,
+)
 from api.patch import visit_patch
 from api.schema import SUBMISSION_EXAMPLE, ref
 from api.serializers import (
@@ -160,7 +167,7 @@ class SiteListView(generics.ListAPIView):
 
 
 class SubmissionView(APIView):
-    parser_classes = [JSONDocumentParser]
+    parser_classes = [JSONDocumentParser, XMLDocumentParser]
 
     @extend_schema(
         tags=["submissions"],
@@ -174,9 +181,16 @@ class SubmissionView(APIView):
             "Status: 200 when the document was processed (look at each patient's status: "
             "`summary.patients.error` counts those not stored); 400 when nothing was stored "
             "(the document itself is invalid, or every patient has errors). The body may be at "
-            "most `API_MAX_BODY_BYTES` (20 MiB by default): larger gets 413."
+            "most `API_MAX_BODY_BYTES` (20 MiB by default): larger gets 413.\n\n"
+            "With `Content-Type: application/xml` the body is a CDISC ODM 1.3.2 Snapshot in the "
+            "registry's OIDs (as GET /api/v1/exports/odm/ writes it): each SubjectData is a "
+            "patient, stored through the same service and audited with source `import`; errors "
+            "name the XML path. A DTD, entity or external reference is refused with 400."
         ),
-        request={"application/json": ref("SubmissionDocument")},
+        request={
+            "application/json": ref("SubmissionDocument"),
+            "application/xml": OpenApiTypes.BINARY,
+        },
         parameters=[
             OpenApiParameter(
                 "dry_run",
@@ -208,7 +222,7 @@ class SubmissionView(APIView):
             404: _error("No such site, or you are not a member of it."),
             409: _error("A request with this Idempotency-Key is still being processed."),
             413: _error("The body is larger than the documented limit."),
-            415: _error("The body is not application/json."),
+            415: _error("The body is not application/json or application/xml."),
             422: _error("The Idempotency-Key was used with a different request."),
         },
         examples=[
@@ -218,6 +232,8 @@ class SubmissionView(APIView):
     def post(self, request: Request) -> Response:
         dry_run = _boolean(request, "dry_run")
         document = request.data
+        if isinstance(document, XMLBody):  # an ODM 1.3.2 Snapshot (interchange.odm)
+            return idempotent(request, lambda: odm_submission(request, document, dry_run=dry_run))
         return idempotent(
             request,
             lambda: submission_process(user=request.user, document=document, dry_run=dry_run),

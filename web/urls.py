@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web.views import auth, patients, trust, visits
+from web.views import auth, exports, patients, trust, visits
 
 app_name = "web"
 
@@ -36,4 +36,6 @@ urlpatterns = [
     path("queries/<int:pk>/close/", trust.query_close_view, name="query-close"),
     path("audit/", trust.audit_page, name="audit"),
     path("audit/export.csv", trust.audit_export, name="audit-export"),
+    path("exports/", exports.exports_page, name="exports"),
+    path("exports/odm.xml", exports.odm_download, name="export-odm"),
 ]
