@@ -35,7 +35,7 @@ def cohort(db, django_capture_on_commit_callbacks):
 
 def user(role: str, site: Site | None) -> object:
     person = UserFactory(username=f"{role}-{site.code if site else 'all'}-odm")
-    Membership.objects.create(user=person, role=role, site=site)
+    Membership.objects.get_or_create(user=person, role=role, site=site)
     return person
 
 
