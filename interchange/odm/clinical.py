@@ -19,7 +19,7 @@ from django.db.models import Prefetch
 from crf.models import Signature, Visit
 from interchange.odm import metadata as md
 from interchange.odm.define import SIGNATURE_DEFS, location_oid, user_oid
-from interchange.odm.xml import element, empty, timestamp
+from interchange.odm.xml import attr_value, element, empty, timestamp
 from registry.audit import value_text
 from registry.models import Patient
 from scoring.models import ResponseRecord
@@ -31,30 +31,29 @@ def subject_key(patient: Patient) -> str:
 
 def text_value(item: md.ItemSpec, value: Any) -> str | None:
     """A model value as ItemData's Value; None for no value (IsNull)."""
-    if value is None or value == "" or value == []:
-        return None
-    if isinstance(value, list):
-        return " ".join(str(code) for code in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if item.data_type == "text" and item.name.endswith("_id"):
-        return user_oid(value)  # a person: the AdminData User
-    if isinstance(value, Decimal):
-        return value_text(value)
-    return value_text(value)
-
-
-def item_data(item: md.ItemSpec, value: str | None, unit: str | None = None, **extra: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return value or None
     if value is None:
-        return empty("ItemData", ItemOID=item.oid, **extra, IsNull="Yes")
+        return None
+    if kind is int:
+        return user_oid(value) if item.person else str(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is list:
+        return " ".join(str(code) for code in value) or None
+    return value_text(value)  # decimals normalised, dates in ISO 8601
+
+
+def item_data(item: md.ItemSpec, value: str | None, unit: str | None = None) -> str:
+    """A Snapshot's ItemData (OIDs are the registry's constants: never escaped)."""
+    if value is None:
+        return f'<ItemData ItemOID="{item.oid}" IsNull="Yes"/>'
     if unit is None:
-        return empty("ItemData", ItemOID=item.oid, **extra, Value=value)
-    return element(
-        "ItemData",
-        empty("MeasurementUnitRef", MeasurementUnitOID=unit),
-        ItemOID=item.oid,
-        **extra,
-        Value=value,
+        return f'<ItemData ItemOID="{item.oid}" Value={attr_value(value)}/>'
+    return (
+        f'<ItemData ItemOID="{item.oid}" Value={attr_value(value)}>'
+        f'<MeasurementUnitRef MeasurementUnitOID="{unit}"/></ItemData>'
     )
 
 

@@ -402,6 +402,11 @@ class ItemSpec:
     def derived(self) -> bool:
         return self.method is not None
 
+    @property
+    def person(self) -> bool:
+        """A user (signer, verifier): its Value is the OID of an AdminData User."""
+        return self.data_type == "text" and self.name.endswith("_id")
+
 
 _LOOKUPS = {"gte": "GE", "lte": "LE", "gt": "GT", "lt": "LT"}
 

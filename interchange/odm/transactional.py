@@ -66,7 +66,7 @@ def _value(item: md.ItemSpec, raw: Any) -> str | None:
     if raw.startswith("[") and item.name in md.LIST_ITEMS:
         codes = json.loads(raw)
         return " ".join(codes) if codes else None
-    if item.data_type == "text" and item.name.endswith("_id"):
+    if item.person:
         return user_oid(int(raw))
     if item.data_type == "boolean":
         return _TRUE_FALSE.get(raw, raw)

@@ -30,12 +30,21 @@ def clean(text: str) -> str:
     return _INVALID.sub("\ufffd", text)
 
 
+# What an attribute value may not hold as it is: markup, quotes, control characters.
+_UNSAFE_ATTRIBUTE = re.compile('[&<>"\x00-\x1f\ufffe\uffff]')
+
+
+def attr_value(value: str) -> str:
+    """An attribute value in double quotes, escaped (most values need nothing: fast path)."""
+    if _UNSAFE_ATTRIBUTE.search(value) is None:
+        return f'"{value}"'
+    return quoteattr(clean(value))
+
+
 def attrs(values: dict[str, Any]) -> str:
     """name="value" pairs, in the given order; None values are left out."""
     return "".join(
-        f" {name}={quoteattr(clean(str(value)))}"
-        for name, value in values.items()
-        if value is not None
+        f" {name}={attr_value(str(value))}" for name, value in values.items() if value is not None
     )
 
 
