@@ -9,7 +9,7 @@ each signed visit.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -149,10 +149,9 @@ def _records(patient_ids: list[int]) -> dict[int, list[ResponseRecord]]:
     return by_visit
 
 
-def subjects(patients: list[Patient]) -> str:
-    """The SubjectData of a chunk of patients (load_patients), as one string."""
+def subjects(patients: list[Patient]) -> Iterator[str]:
+    """The SubjectData of a chunk of patients (load_patients), one string per patient."""
     records = _records([patient.pk for patient in patients])
-    out = []
     for patient in patients:
         code = patient.site.code
         events = [
@@ -178,14 +177,13 @@ def subjects(patients: list[Patient]) -> str:
                     StudyEventRepeatKey=visit.pk,
                 )
             )
-        out.append(
+        yield (
             element(
                 "SubjectData",
                 [empty("SiteRef", LocationOID=location_oid(code)), *events],
                 SubjectKey=subject_key(patient),
             )
         )
-    return "".join(out)
 
 
 def _related(visit: Visit, name: str) -> Any:

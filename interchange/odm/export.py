@@ -146,25 +146,22 @@ class OdmExport:
         for patient_id in self.patient_ids().iterator(chunk_size=CHUNK * 5):
             chunk.append(patient_id)
             if len(chunk) == CHUNK:
-                yield self._chunk(chunk, roles)
+                yield from self._chunk(chunk, roles)
                 if progress:
                     progress(len(chunk))
                 chunk = []
         if chunk:
-            yield self._chunk(chunk, roles)
+            yield from self._chunk(chunk, roles)
             if progress:
                 progress(len(chunk))
         yield "</ClinicalData></ODM>\n"
 
-    def _chunk(self, ids: list[int], roles: dict[int, set[str]]) -> str:
+    def _chunk(self, ids: list[int], roles: dict[int, set[str]]) -> Iterator[str]:
+        """One chunk's patients, read in a fixed number of queries, one string per patient."""
         if self.kind == "snapshot":
             return clinical.subjects(clinical.load_patients(ids))
-        patients = list(
-            Patient.objects.filter(pk__in=ids)
-            .select_related("site")
-            .order_by("site__code", "patient_id")
-        )
-        return transactional.subjects(patients, roles)
+        patients = Patient.objects.filter(pk__in=ids).select_related("site")
+        return transactional.subjects(list(patients.order_by("site__code", "patient_id")), roles)
 
 
 def _roles(people: list[Person]) -> dict[int, set[str]]:

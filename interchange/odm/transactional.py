@@ -161,14 +161,13 @@ def _containers(runs: list[tuple[tuple[str, int | None, str, int | None], list[s
     return "".join(out)
 
 
-def subjects(patients: list[Patient], roles: dict[int, set[str]]) -> str:
+def subjects(patients: list[Patient], roles: dict[int, set[str]]) -> Iterator[str]:
     """The SubjectData of a chunk of patients (with their site), their events in order."""
     ids = [patient.pk for patient in patients]
     place = _placement(ids)
     events: dict[int, list[AuditEvent]] = defaultdict(list)
     for event in AuditEvent.objects.filter(patient_id__in=ids).order_by("patient_id", "at", "id"):
         events[event.patient_id].append(event)
-    out = []
     for patient in patients:
         code = patient.site.code
         runs: list[tuple[Any, list[str]]] = []
@@ -181,7 +180,7 @@ def subjects(patients: list[Patient], roles: dict[int, set[str]]) -> str:
                 runs[-1][1].extend(items)
             else:
                 runs.append((key, items))
-        out.append(
+        yield (
             element(
                 "SubjectData",
                 [empty("SiteRef", LocationOID=location_oid(code)), _containers(runs)],
@@ -189,7 +188,6 @@ def subjects(patients: list[Patient], roles: dict[int, set[str]]) -> str:
                 **CONTEXT,
             )
         )
-    return "".join(out)
 
 
 def actor_ids(site_ids: Iterable[int] | None) -> Iterator[int]:
