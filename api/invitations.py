@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.parsers import JSONDocumentParser
+from api.responses import error_response
 from api.serializers import MAX_ID
 from api.views import (
     BAD_REQUEST,
@@ -28,7 +29,6 @@ from api.views import (
     NOT_FOUND,
     IdCursorPagination,
     _digits,
-    _error,
     _object_id,
 )
 from crf.invitations import (
@@ -182,7 +182,9 @@ class ProInvitationListView(generics.ListAPIView):
             201: ProInvitationCreatedSerializer,
             400: BAD_REQUEST,
             **COMMON,
-            403: _error("Your role at this site may not invite patients (coordinators may)."),
+            403: error_response(
+                "Your role at this site may not invite patients (coordinators may)."
+            ),
             404: NOT_FOUND,
         },
     )
@@ -247,9 +249,9 @@ class ProInvitationRevokeView(APIView):
         request=None,
         responses={
             200: OpenApiResponse(ProInvitationSerializer, description="Revoked (or was)."),
-            400: _error("The patient has submitted the answers already."),
+            400: error_response("The patient has submitted the answers already."),
             **COMMON,
-            403: _error("Your role at this site may not revoke invitations."),
+            403: error_response("Your role at this site may not revoke invitations."),
             404: NOT_FOUND,
         },
     )

@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import fhir, invitations, views
+from api import calculators, fhir, invitations, odm, views
 
 app_name = "api"
 
@@ -32,11 +32,13 @@ def _routes(suffix: str) -> list:
         re_path(rf"^v1/visits{suffix}$", views.VisitListView.as_view(), name=name("visits")),
         re_path(rf"^v1/visits/{ID}{suffix}$", views.VisitDetailView.as_view(), name=name("visit")),
         re_path(
-            rf"^v1/calculator{suffix}$", views.CalculatorView.as_view(), name=name("calculator")
+            rf"^v1/calculator{suffix}$",
+            calculators.CalculatorView.as_view(),
+            name=name("calculator"),
         ),
         re_path(
             rf"^v1/calculator/classification{suffix}$",
-            views.ClassificationCalculatorView.as_view(),
+            calculators.ClassificationCalculatorView.as_view(),
             name=name("calculator-classification"),
         ),
         re_path(rf"^v1/audit{suffix}$", views.AuditListView.as_view(), name=name("audit")),
@@ -64,6 +66,7 @@ def _routes(suffix: str) -> list:
         re_path(
             rf"^v1/exports/fhir{suffix}$", fhir.FhirExportView.as_view(), name=name("exports-fhir")
         ),
+        re_path(rf"^v1/exports/odm{suffix}$", odm.OdmExportView.as_view(), name=name("export-odm")),
     ]
 
 

@@ -23,8 +23,15 @@ from rest_framework.views import APIView
 
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
-from api.parsers import DecimalJSONParser, JSONDocumentParser, MergePatchParser
+from api.odm import odm_submission
+from api.parsers import (
+    JSONDocumentParser,
+    MergePatchParser,
+    XMLBody,
+    XMLDocumentParser,
+)
 from api.patch import visit_patch
+from api.responses import BAD_REQUEST, COMMON, NOT_FOUND, error_response
 from api.schema import SUBMISSION_EXAMPLE, ref
 from api.serializers import (
     MAX_ID,
@@ -35,16 +42,14 @@ from api.serializers import (
     SiteSerializer,
     VisitSerializer,
 )
-from api.submissions import submission_process
 from crf.models import LabResult, Visit
 from crf.selectors import visits_visible_to
+from interchange.submissions import submission_process
 from registry.access import Action, NotVisible, can_anywhere, patients_visible_to, sites_for
 from registry.documents import parse_iso_date, parse_iso_datetime
-from registry.errors import InputError
 from registry.models import AuditEvent, Patient, Site
 from registry.selectors import audit_trail
 from scoring import selectors as scoring_selectors
-from scoring.instruments import CalculatorInputError, calculate, classify
 
 PATIENT_AUDIT_TYPES = (
     "registry.patient",
@@ -54,15 +59,6 @@ PATIENT_AUDIT_TYPES = (
 )
 
 
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ref("Error"), description=description)
-
-
-UNAUTHENTICATED = _error("No valid credentials: `Authorization: Token <token>` or a session.")
-THROTTLED = _error("Too many failed authentication attempts from this address; see Retry-After.")
-NOT_FOUND = _error("No such record, or it belongs to a site you are not a member of.")
-BAD_REQUEST = _error("Invalid input: `errors` lists the JSON path and message of every field.")
-COMMON = {401: UNAUTHENTICATED, 429: THROTTLED}
 ID_PARAMETER = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The record's id.")
 FILTERS = [
     OpenApiParameter("site", str, description="Only records of this site (code)."),
@@ -163,7 +159,7 @@ class SiteListView(generics.ListAPIView):
 
 
 class SubmissionView(APIView):
-    parser_classes = [JSONDocumentParser]
+    parser_classes = [JSONDocumentParser, XMLDocumentParser]
 
     @extend_schema(
         tags=["submissions"],
@@ -177,9 +173,16 @@ class SubmissionView(APIView):
             "Status: 200 when the document was processed (look at each patient's status: "
             "`summary.patients.error` counts those not stored); 400 when nothing was stored "
             "(the document itself is invalid, or every patient has errors). The body may be at "
-            "most `API_MAX_BODY_BYTES` (20 MiB by default): larger gets 413."
+            "most `API_MAX_BODY_BYTES` (20 MiB by default): larger gets 413.\n\n"
+            "With `Content-Type: application/xml` the body is a CDISC ODM 1.3.2 Snapshot in the "
+            "registry's OIDs (as GET /api/v1/exports/odm/ writes it): each SubjectData is a "
+            "patient, stored through the same service and audited with source `import`; errors "
+            "name the XML path. A DTD, entity or external reference is refused with 400."
         ),
-        request={"application/json": ref("SubmissionDocument")},
+        request={
+            "application/json": ref("SubmissionDocument"),
+            "application/xml": OpenApiTypes.BINARY,
+        },
         parameters=[
             OpenApiParameter(
                 "dry_run",
@@ -204,15 +207,15 @@ class SubmissionView(APIView):
                 description="Nothing stored: the answer per patient, or the document's errors.",
             ),
             **COMMON,
-            403: _error(
+            403: error_response(
                 "Your role at this site may not submit (only coordinators and the "
                 "site's submitter account may)."
             ),
-            404: _error("No such site, or you are not a member of it."),
-            409: _error("A request with this Idempotency-Key is still being processed."),
-            413: _error("The body is larger than the documented limit."),
-            415: _error("The body is not application/json."),
-            422: _error("The Idempotency-Key was used with a different request."),
+            404: error_response("No such site, or you are not a member of it."),
+            409: error_response("A request with this Idempotency-Key is still being processed."),
+            413: error_response("The body is larger than the documented limit."),
+            415: error_response("The body is not application/json or application/xml."),
+            422: error_response("The Idempotency-Key was used with a different request."),
         },
         examples=[
             OpenApiExample("A patient with one visit", value=SUBMISSION_EXAMPLE, request_only=True)
@@ -221,6 +224,8 @@ class SubmissionView(APIView):
     def post(self, request: Request) -> Response:
         dry_run = _boolean(request, "dry_run")
         document = request.data
+        if isinstance(document, XMLBody):  # an ODM 1.3.2 Snapshot (interchange.odm)
+            return idempotent(request, lambda: odm_submission(request, document, dry_run=dry_run))
         return idempotent(
             request,
             lambda: submission_process(user=request.user, document=document, dry_run=dry_run),
@@ -377,80 +382,17 @@ class VisitDetailView(APIView):
             200: VisitSerializer,
             400: BAD_REQUEST,
             **COMMON,
-            403: _error("Your role at this site may not change visits."),
+            403: error_response("Your role at this site may not change visits."),
             404: NOT_FOUND,
-            409: _error("The visit changed since the version you read, or it is locked."),
-            413: _error("The body is larger than the documented limit."),
-            415: _error("The body is not JSON."),
+            409: error_response("The visit changed since the version you read, or it is locked."),
+            413: error_response("The body is larger than the documented limit."),
+            415: error_response("The body is not JSON."),
         },
     )
     def patch(self, request: Request, id: str) -> Response:
         visit = self._visit(request, id)
         updated = visit_patch(user=request.user, visit=visit, patch=request.data)
         return self._answer(self._visit(request, str(updated.pk)))
-
-
-class CalculatorView(APIView):
-    parser_classes = [DecimalJSONParser]
-
-    @extend_schema(
-        tags=["calculator"],
-        summary="The stateless calculator (SCORING.md §6)",
-        description="One case, or a list of cases, in; the same shape out, in order. Stores "
-        "nothing. Numbers are read exactly as typed.",
-        request={"application/json": ref("CalculatorRequest")},
-        responses={
-            200: OpenApiResponse(ref("CalculatorResponse")),
-            400: BAD_REQUEST,
-            **COMMON,
-            413: _error("The body is larger than the documented limit."),
-            415: _error("The body is not JSON."),
-        },
-    )
-    def post(self, request: Request) -> Response:
-        try:
-            result = calculate(request.data)
-        except CalculatorInputError as exc:
-            raise InputError(exc.errors) from None
-        except OverflowError:
-            # A percent change from a baseline within a hair of 0 (say 1e-300 cm) is exact but
-            # beyond what a JSON number can hold: the input, not the server, is at fault.
-            raise InputError(
-                [
-                    (
-                        "",
-                        "The values give results too large to answer as JSON "
-                        "numbers; give the measures at their scales' resolution.",
-                    )
-                ]
-            ) from None
-        return Response(result)
-
-
-class ClassificationCalculatorView(APIView):
-    parser_classes = [DecimalJSONParser]
-
-    @extend_schema(
-        tags=["calculator"],
-        summary="The 2017 EULAR/ACR classification criteria for IIM",
-        description="One case, or a list of cases, in; the same shape out, in order. Stores "
-        "nothing. Lundberg IE et al., Ann Rheum Dis 2017;76:1955–64: the score from the "
-        "biopsy column if and only if a muscle biopsy was done, its category, the derived "
-        "probability and, for probable or definite cases, the subgroup.",
-        request={"application/json": ref("ClassificationRequest")},
-        responses={
-            200: OpenApiResponse(ref("ClassificationResponse")),
-            400: BAD_REQUEST,
-            **COMMON,
-            413: _error("The body is larger than the documented limit."),
-            415: _error("The body is not JSON."),
-        },
-    )
-    def post(self, request: Request) -> Response:
-        try:
-            return Response(classify(request.data))
-        except CalculatorInputError as exc:
-            raise InputError(exc.errors) from None
 
 
 # --- audit trail ------------------------------------------------------------------------------
@@ -563,7 +505,7 @@ class IsDataManager(BasePermission):
         200: AuditEventSerializer(many=True),
         400: BAD_REQUEST,
         **COMMON,
-        403: _error("Only data managers may read the audit trail."),
+        403: error_response("Only data managers may read the audit trail."),
     },
 )
 class AuditListView(generics.ListAPIView):

@@ -291,6 +291,7 @@ class AuditEvent(models.Model):
         COMMAND = "command", "Management command"
         SCORING = "scoring", "Scoring"
         PATIENT = "patient", "Patient (invitation link)"
+        IMPORT = "import", "Import (ODM, REDCap)"
 
     class Action(models.TextChoices):
         CREATE = "create", "Create"

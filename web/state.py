@@ -11,6 +11,7 @@ from functools import cached_property
 
 from django.http import HttpRequest
 
+from interchange.odm.export import may_export
 from registry.access import Action, Grants, Step, grants_of
 from registry.models import Role, Site
 
@@ -72,6 +73,11 @@ class WebState:
     def can_audit(self) -> bool:
         """The audit export (/audit/): data managers."""
         return self.grants.can_anywhere(Action.AUDIT)
+
+    @cached_property
+    def can_export(self) -> bool:
+        """The exports page (/exports/): data managers and investigators."""
+        return may_export(self.grants)
 
     @property
     def role_labels(self) -> list[str]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web.views import auth, classification, invitations, patients, pro, trust, visits
+from web.views import auth, classification, exports, invitations, patients, pro, trust, visits
 
 app_name = "web"
 
@@ -52,4 +52,6 @@ urlpatterns = [
     path("invitations/<int:pk>/", invitations.invitation_detail, name="invitation"),
     path("invitations/<int:pk>/revoke/", invitations.invitation_revoke, name="invitation-revoke"),
     path("p/<str:token>/", pro.pro_answer, name="pro-answer"),
+    path("exports/", exports.exports_page, name="exports"),
+    path("exports/odm.xml", exports.odm_download, name="export-odm"),
 ]

@@ -15,10 +15,11 @@ from rest_framework.test import APIClient
 
 from crf.invitations import pro_invitation_create, pro_invitation_open
 from crf.services import query_raise, visit_verify
+from interchange.submissions import submission_process
 from registry.audit import Actor
 from registry.models import AuditEvent
 from scoring.services import score_patients
-from tests.api.conftest import World
+from tests.api.conftest import World, patient_document
 
 URL = "/api/v1/audit/"
 
@@ -56,6 +57,10 @@ def trail(world: World, django_capture_on_commit_callbacks) -> World:
         instruments=["patient_global"],
     )
     pro_invitation_open(invitation=invitation)
+    # An import (ODM, REDCap) goes through the submission service with the source "import".
+    document = {"site": world.own.code, "patients": [patient_document("IMPORTED-1", visits=0)]}
+    status, _ = submission_process(user=people["coordinator"], document=document, source="import")
+    assert status == 200
     return world
 
 
@@ -384,7 +389,9 @@ def test_every_bad_filter_is_named_at_once(trail):
     assert response.status_code == 400
     assert sorted(fields_of(response)) == ["actor", "since", "site", "source"]
     messages = {e["field"]: e["message"] for e in response.json()["errors"]}
-    assert messages["source"] == "Must be one of web, api, admin, command, scoring, patient."
+    assert messages["source"] == (
+        "Must be one of web, api, admin, command, scoring, patient, import."
+    )
     assert messages["site"] == "No site with this code."
 
 
