@@ -270,6 +270,7 @@ class AuditEvent(models.Model):
         ADMIN = "admin", "Admin"
         COMMAND = "command", "Management command"
         SCORING = "scoring", "Scoring"
+        IMPORT = "import", "Import (REDCap, ODM)"
 
     class Action(models.TextChoices):
         CREATE = "create", "Create"

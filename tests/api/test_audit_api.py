@@ -14,10 +14,12 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from crf.services import query_raise, visit_verify
+from crf.submission import patient_document_save
 from registry.audit import Actor
 from registry.models import AuditEvent
 from scoring.services import score_patients
 from tests.api.conftest import World
+from tests.conftest import EXAMPLE_PATIENT
 
 URL = "/api/v1/audit/"
 
@@ -46,6 +48,12 @@ def trail(world: World, django_capture_on_commit_callbacks) -> World:
         visit=world.other_visit,
         field="labs.ck.value",
         text="=HYPERLINK(1)",
+    )
+    # An import's events (interchange.redcap): the one writer, with the source "import".
+    patient_document_save(
+        actor=Actor(people["data_manager"], "import"),
+        site=world.own_patient.site,
+        data={**EXAMPLE_PATIENT, "patient_id": "MAN-IMPORTED", "visits": []},
     )
     return world
 
@@ -375,7 +383,7 @@ def test_every_bad_filter_is_named_at_once(trail):
     assert response.status_code == 400
     assert sorted(fields_of(response)) == ["actor", "since", "site", "source"]
     messages = {e["field"]: e["message"] for e in response.json()["errors"]}
-    assert messages["source"] == "Must be one of web, api, admin, command, scoring."
+    assert messages["source"] == "Must be one of web, api, admin, command, scoring, import."
     assert messages["site"] == "No site with this code."
 
 
