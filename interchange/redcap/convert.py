@@ -146,6 +146,10 @@ class _Builder:
             return
         if not codes and not dated:
             return
+        if not dated:
+            name = panel.sample_date.field or panel.field
+            self.issue(row, name, f"The date of the panel is required when {panel.field} is given.")
+            return
         for code, antibody in panel.antibodies.items():
             if antibody is None or (code not in codes and panel.unchecked == "omit"):
                 continue
