@@ -16,6 +16,8 @@ urlpatterns = [
     # Investigator reports: GET /api/v1/reports/outcomes-by-treatment/ and the /reports/ pages.
     path("api/v1/reports/", include("api.reports_urls")),
     path("reports/", include("web.reports_urls")),
+    # The data managers' imports: /imports/redcap/ (upload, progress, per-record report).
+    path("imports/", include("web.imports_urls")),
     # The coordinators' web pages: "/", /accounts/, /patients/, /visits/, /queries/, /audit/.
     path("", include("web.urls")),
 ]

@@ -12,19 +12,12 @@ reports exactly what a real run would.
 from collections import Counter
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import transaction
 
-from crf.submission import (
-    PatientRead,
-    patient_read_save,
-    patients_create,
-    read_patients,
-    sort_patients,
-)
+from crf.submission import read_patients, store_patients
 from registry.access import Action, NotVisible, require
 from registry.audit import Actor
 from registry.documents import Errors, expect_object, join, patient_list
-from registry.errors import ConflictError, InputError, LockedError
 from registry.models import Site
 from scoring import classification_reads
 from scoring import selectors as scoring_selectors
@@ -123,25 +116,6 @@ def _failed_patient(index: int, data: Any, errors: list[tuple[str, str]]) -> dic
     return answer
 
 
-def _save_patient(actor: Actor, site: Site, index: int, read: PatientRead) -> dict[str, Any]:
-    path, data = read.path, read.data
-    try:
-        stored = patient_read_save(actor=actor, site=site, read=read)
-    except InputError as exc:
-        return _failed_patient(index, data, exc.errors)
-    except (ConflictError, LockedError) as exc:
-        return _failed_patient(index, data, [(path, str(exc))])
-    except IntegrityError:
-        # Another request stored the same patient or visit at the same moment; the rollback of
-        # the unit left nothing behind, and re-sending the document is safe.
-        return _failed_patient(
-            index,
-            data,
-            [(path, "Written concurrently by another request; send the document again.")],
-        )
-    return _stored_patient(index, stored)
-
-
 def visit_scoring_state(scores: list[VisitScore]) -> str:
     """The scoring state of a stored visit from its scores (scoring.selectors.scores_for_visits)."""
     if any(score.failed for score in scores):
@@ -214,26 +188,15 @@ def _stored_patient(index: int, stored: dict[str, Any]) -> dict[str, Any]:
 
 
 def _store(actor: Actor, site: Site, patients: list) -> list[dict[str, Any]]:
-    """Every patient's result, in the document's order (crf.submission: read once, sorted)."""
-    results: list[dict[str, Any] | None] = [None] * len(patients)
-    reads = read_patients(patients)
-    new, unchanged, rest = sort_patients(site, reads)
-    for rows in unchanged:
-        results[rows.index] = _stored_patient(rows.index, rows.result("unchanged"))
-    if new:
-        try:
-            patients_create(actor=actor, patients=new)
-        except DatabaseError:
-            # Refused by the database — most likely a patient created meanwhile by a concurrent
-            # request. Nothing of it was stored; the service sorts out each patient.
-            rest = sorted(rest + [rows.index for rows in new])
+    """Every patient's result, in the document's order (crf.submission: read once, stored)."""
+    results = []
+    for outcome in store_patients(actor=actor, site=site, reads=read_patients(patients)):
+        if outcome.status == "error":
+            results.append(_failed_patient(outcome.index, patients[outcome.index], outcome.errors))
         else:
-            for rows in new:
-                results[rows.index] = _stored_patient(rows.index, rows.result("created"))
-    for index in rest:
-        results[index] = _save_patient(actor, site, index, reads[index])
-    assert all(result is not None for result in results)
-    return results  # type: ignore[return-value]
+            assert outcome.result is not None
+            results.append(_stored_patient(outcome.index, outcome.result))
+    return results
 
 
 def submission_process(

@@ -32,6 +32,7 @@ class Action(StrEnum):
     QUERY = "query"  # raise and close data queries, verify visits
     REPORT = "report"  # registry-wide aggregate reports
     AUDIT = "audit"  # the whole audit trail, registry-wide (API and CSV export)
+    IMPORT = "import"  # migrate another system's records into any site (the REDCap import)
 
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
@@ -41,7 +42,9 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     # The API service account of one site writes it and reads back what it wrote.
     Role.SUBMITTER: frozenset({Action.READ, Action.WRITE}),
     # Registry-wide: every site, but data managers correct data through queries, not by editing.
-    Role.DATA_MANAGER: frozenset({Action.READ, Action.QUERY, Action.REPORT, Action.AUDIT}),
+    Role.DATA_MANAGER: frozenset(
+        {Action.READ, Action.QUERY, Action.REPORT, Action.AUDIT, Action.IMPORT}
+    ),
 }
 
 

@@ -469,7 +469,7 @@ def test_api_submission_failing_with_a_database_error_message_carrying_values(
             f"DETAIL:  Failing row contains ({CODE}, {BIRTH}, ck, {CK}, 200)."
         )
 
-    monkeypatch.setattr("interchange.submissions.sort_patients", broken)
+    monkeypatch.setattr("crf.submission.storing.sort_patients", broken)
     client = token_client(MembershipFactory(site=site, role="submitter").user)
     response = _api_500(client, _document())
     assert response.status_code == 500
@@ -492,7 +492,7 @@ def test_api_submission_failing_with_a_real_database_error(logs, site, monkeypat
         with transaction.atomic():
             PatientFactory.build(site=site, patient_id=CODE).save()
 
-    monkeypatch.setattr("interchange.submissions.sort_patients", duplicate)
+    monkeypatch.setattr("crf.submission.storing.sort_patients", duplicate)
     client = token_client(MembershipFactory(site=site, role="submitter").user)
     response = _api_500(client, _document())
     assert response.status_code == 500
