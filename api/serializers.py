@@ -12,6 +12,7 @@ from rest_framework import serializers
 from api.schema import ref
 from crf.documents import visit_document
 from crf.models import Visit
+from crf.outcome_documents import outcomes_document
 from registry.models import AuditEvent, AutoantibodyResult, Patient, Site, TreatmentEpisode
 from registry.selectors import day_start
 
@@ -65,6 +66,10 @@ class PatientSerializer(serializers.ModelSerializer):
     autoantibodies = AutoantibodySerializer(many=True)
     treatments = TreatmentSerializer(many=True)
     visits = VisitSummarySerializer(many=True)
+    vital_status = serializers.SerializerMethodField()
+    lung = serializers.SerializerMethodField()
+    hrct = serializers.SerializerMethodField()
+    adverse_events = serializers.SerializerMethodField()
 
     class Meta:
         model = Patient
@@ -82,9 +87,37 @@ class PatientSerializer(serializers.ModelSerializer):
             "autoantibodies",
             "treatments",
             "visits",
+            "vital_status",
+            "lung",
+            "hrct",
+            "adverse_events",
             "created_at",
             "updated_at",
         ]
+
+    # Vital status, lung status, HRCT scans and adverse events in the submission document's
+    # shape (crf.outcome_documents), rendered once per patient.
+    def _outcomes(self, patient: Patient) -> dict[str, Any]:
+        cache = self.context.setdefault("_outcomes", {})
+        if patient.pk not in cache:
+            cache[patient.pk] = outcomes_document(patient)
+        return cache[patient.pk]
+
+    @extend_schema_field({"allOf": [ref("SubmissionVitalStatus")], "nullable": True})
+    def get_vital_status(self, patient: Patient) -> dict[str, Any] | None:
+        return self._outcomes(patient)["vital_status"]
+
+    @extend_schema_field({"allOf": [ref("SubmissionLung")], "nullable": True})
+    def get_lung(self, patient: Patient) -> dict[str, Any] | None:
+        return self._outcomes(patient)["lung"]
+
+    @extend_schema_field({"type": "array", "items": ref("SubmissionHrct")})
+    def get_hrct(self, patient: Patient) -> list[dict[str, Any]]:
+        return self._outcomes(patient)["hrct"]
+
+    @extend_schema_field({"type": "array", "items": ref("SubmissionAdverseEvent")})
+    def get_adverse_events(self, patient: Patient) -> list[dict[str, Any]]:
+        return self._outcomes(patient)["adverse_events"]
 
     def get_birth_year_month(self, patient: Patient) -> str:
         return f"{patient.birth_year:04d}-{patient.birth_month:02d}"

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
 
+from crf.outcome_documents import OUTCOME_KEYS
 from crf.submission import (
     PatientRead,
     patient_read_save,
@@ -105,6 +106,10 @@ def _failed_patient(index: int, data: Any, errors: list[tuple[str, str]]) -> dic
         "id": None,
         "errors": _error_items(errors),
         "visits": results,
+        "vital_status": None,
+        "lung": None,
+        "hrct": [],
+        "adverse_events": [],
     }
 
 
@@ -173,7 +178,15 @@ def _stored_patient(index: int, stored: dict[str, Any]) -> dict[str, Any]:
              "id": visit["id"], "errors": []}
             for position, visit in enumerate(stored["visits"])
         ],
+        **{key: stored[key] for key in OUTCOME_KEYS},
     }  # fmt: skip
+
+
+def _outcome_records(patient: dict[str, Any]) -> list[dict[str, Any]]:
+    """The per-record results of a patient's outcome records (crf.submission.outcomes)."""
+    records = [patient.get("vital_status"), patient.get("lung")]
+    records += patient.get("hrct", []) + patient.get("adverse_events", [])
+    return [record for record in records if record is not None]
 
 
 def _store(actor: Actor, site: Site, patients: list) -> list[dict[str, Any]]:
@@ -221,7 +234,7 @@ def submission_process(*, user: Any, document: Any, dry_run: bool = False) -> tu
         for patient in results:
             if patient["status"] == "created":
                 patient["id"] = None
-            for visit in patient["visits"]:
+            for visit in patient["visits"] + _outcome_records(patient):
                 if visit["status"] == "created":
                     visit["id"] = None
     else:

@@ -37,6 +37,7 @@ from api.serializers import (
 )
 from api.submissions import submission_process
 from crf.models import LabResult, Visit
+from crf.outcome_documents import OUTCOME_PREFETCH, OUTCOME_SELECT
 from crf.selectors import visits_visible_to
 from registry.access import Action, NotVisible, can_anywhere, patients_visible_to, sites_for
 from registry.errors import InputError
@@ -49,6 +50,11 @@ PATIENT_AUDIT_TYPES = (
     "registry.patient",
     "registry.autoantibodyresult",
     "registry.treatmentepisode",
+    "crf.vitalstatus",
+    "crf.lungstatus",
+    "crf.hrctassessment",
+    "crf.adverseevent",
+    "crf.adverseeventrelation",
 )
 
 
@@ -258,10 +264,11 @@ class PatientListView(generics.ListAPIView):
                 patient_id=OuterRef("pk"), at__gte=since, object_type__in=PATIENT_AUDIT_TYPES
             )
             patients = patients.filter(Q(updated_at__gte=since) | Exists(nested))
-        return patients.select_related("site").prefetch_related(
+        return patients.select_related("site", *OUTCOME_SELECT).prefetch_related(
             "autoantibodies",
             "treatments",
             Prefetch("visits", queryset=Visit.objects.order_by("visit_date")),
+            *OUTCOME_PREFETCH,
         )
 
 
@@ -276,8 +283,8 @@ class PatientDetailView(generics.RetrieveAPIView):
     def get_object(self) -> Patient:
         patients = (
             patients_visible_to(self.request.user)
-            .select_related("site")
-            .prefetch_related("autoantibodies", "treatments", "visits")
+            .select_related("site", *OUTCOME_SELECT)
+            .prefetch_related("autoantibodies", "treatments", "visits", *OUTCOME_PREFETCH)
         )
         patient = patients.filter(pk=_object_id(self.kwargs["id"])).first()
         if patient is None:

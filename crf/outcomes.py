@@ -61,6 +61,16 @@ def death_covers(vital: VitalStatus | None, onset: date) -> bool:
     return vital.death_date >= onset
 
 
+def fatal_events_uncovered(vital: VitalStatus | None, events: Sequence[AdverseEvent]) -> list[str]:
+    """Messages for the fatal events among `events` that the vital status does not cover."""
+    return [
+        f"The adverse event '{event.term}' of {event.onset_date} was fatal: the vital status "
+        "must be dead, with a date of death on or after its onset."
+        for event in events
+        if event.outcome == AdverseEvent.Outcome.FATAL and not death_covers(vital, event.onset_date)
+    ]
+
+
 def _write(
     actor: Actor,
     patient: Patient,
@@ -98,11 +108,6 @@ def _write(
         raise integrity_to_error(exc, path) from None
     audit_write(audit_events(actor, instance, before, after, **_ids(patient)))
     return instance, "created" if creating else "updated", actor
-
-
-def _reason_path(exc: InputError, path: str) -> InputError:
-    """registry.services names a missing reason `reason`: the record's own key here."""
-    return InputError([(join(path, "reason") if p == "reason" else p, m) for p, m in exc.errors])
 
 
 # --- vital status ------------------------------------------------------------------------------
@@ -160,19 +165,16 @@ def vital_status_save(
                     ]
                 )
 
-    try:
-        vital, status, _ = _write(
-            actor,
-            patient,
-            vital,
-            full,
-            what="changing the vital status",
-            path=path,
-            extra_check=fatal_events_still_covered,
-            corrects=_vital_corrects,
-        )
-    except InputError as exc:
-        raise _reason_path(exc, path) from None
+    vital, status, _ = _write(
+        actor,
+        patient,
+        vital,
+        full,
+        what="changing the vital status",
+        path=path,
+        extra_check=fatal_events_still_covered,
+        corrects=_vital_corrects,
+    )
     if status != "unchanged":
         request_scoring([patient.pk])
     return vital, status
@@ -190,12 +192,7 @@ def lung_save(
     if lung is None:
         lung = LungStatus(patient=patient)
     full = {"ild_onset_date": None, "rapidly_progressive": None, **values}
-    try:
-        lung, status, _ = _write(
-            actor, patient, lung, full, what="changing the lung status", path=path
-        )
-    except InputError as exc:
-        raise _reason_path(exc, path) from None
+    lung, status, _ = _write(actor, patient, lung, full, what="changing the lung status", path=path)
     if status != "unchanged":
         request_scoring([patient.pk])
     return lung, status
@@ -225,17 +222,14 @@ def hrct_upsert(
     if assessment is None:
         assessment = HRCTAssessment(patient=patient)
     full = {"progression": None, **values}
-    try:
-        assessment, status, _ = _write(
-            actor,
-            patient,
-            assessment,
-            full,
-            what=f"changing the HRCT assessment of {assessment.date or values['date']}",
-            path=path,
-        )
-    except InputError as exc:
-        raise _reason_path(exc, path) from None
+    assessment, status, _ = _write(
+        actor,
+        patient,
+        assessment,
+        full,
+        what=f"changing the HRCT assessment of {assessment.date or values['date']}",
+        path=path,
+    )
     if status != "unchanged":
         request_scoring([patient.pk])
     return assessment, status
@@ -361,8 +355,6 @@ def adverse_event_upsert(
                 relation_events = [_with_actor(e, who) for e in relation_events]
     except IntegrityError as exc:
         raise integrity_to_error(exc, path) from None
-    except InputError as exc:
-        raise _reason_path(exc, path) from None
     own = audit_events(actor, event, before, after, **_ids(patient)) if after != before else []
     audit_write(own + relation_events)
     request_scoring([patient.pk])

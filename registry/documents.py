@@ -211,6 +211,11 @@ PATIENT_KEYS = (
     "autoantibodies",
     "treatments",
     "visits",
+    # Vital status, lung disease, HRCT and adverse events: read by crf.outcome_documents.
+    "vital_status",
+    "lung",
+    "hrct",
+    "adverse_events",
 )
 ANTIBODY_KEYS = ("antibody", "result", "method", "intensity", "sample_date")
 TREATMENT_KEYS = (

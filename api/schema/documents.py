@@ -6,7 +6,7 @@ the same document for the OpenAPI schema. Vocabularies and item lists come from 
 validates them, so the schema cannot drift from them; tests/api/test_schema.py pins the keys.
 """
 
-from api.schema.examples import SUBMISSION_EXAMPLE
+from api.schema.examples import OUTCOME_EXAMPLE, SUBMISSION_EXAMPLE
 from api.schema.fields import (
     VAS,
     Schema,
@@ -18,7 +18,26 @@ from api.schema.fields import (
     text_field,
 )
 from crf.documents import VISIT_KEYS
-from crf.models import ALL_HAQ_ITEMS, HAQ_ITEMS, MMT_SIDED_GROUPS, LabResult, Visit
+from crf.models import (
+    ALL_HAQ_ITEMS,
+    HAQ_ITEMS,
+    MMT_SIDED_GROUPS,
+    AdverseEvent,
+    AdverseEventRelation,
+    HRCTAssessment,
+    LabResult,
+    LungStatus,
+    Visit,
+    VitalStatus,
+)
+from crf.outcome_documents import (
+    ADVERSE_EVENT_KEYS,
+    HRCT_KEYS,
+    LUNG_KEYS,
+    RELATED_TO_KEYS,
+    SERIOUS_CRITERIA,
+    VITAL_STATUS_KEYS,
+)
 from registry.documents import ANTIBODY_KEYS, PATIENT_KEYS, TREATMENT_KEYS
 from registry.vocabularies import (
     Antibody,
@@ -292,6 +311,33 @@ def _patient() -> Schema:
                 "description": "Visits keyed by date; one per date, at most one baseline. "
                 "Visits stored earlier but absent here are kept.",
             },
+            "vital_status": {
+                "allOf": [ref("SubmissionVitalStatus")],
+                "nullable": True,
+                "description": "The patient's vital status: the whole record, replacing the "
+                "stored one; absent or null keeps it.",
+            },
+            "lung": {
+                "allOf": [ref("SubmissionLung")],
+                "nullable": True,
+                "description": "Interstitial lung disease: the whole record, replacing the "
+                "stored one; absent or null keeps it.",
+            },
+            "hrct": {
+                "type": "array",
+                "nullable": True,
+                "items": ref("SubmissionHrct"),
+                "description": "HRCT assessments keyed by date; those stored earlier but absent "
+                "here are kept.",
+            },
+            "adverse_events": {
+                "type": "array",
+                "nullable": True,
+                "items": ref("SubmissionAdverseEvent"),
+                "description": "Adverse events keyed by (category, term, onset_date); each is "
+                "the whole event, its `related_to` included. Events stored earlier but absent "
+                "here are kept.",
+            },
         },
         ["patient_id", "sex", "birth_year_month", "diagnosis", "onset_date"],
         "A patient with everything nested in it: stored all or nothing.",
@@ -334,6 +380,124 @@ def _treatment() -> Schema:
         ["drug", "start_date"],
         "A treatment episode.",
     )
+
+
+def _vital_status() -> Schema:
+    return {
+        **object_field(
+            {
+                "status": enum_field(
+                    VitalStatus.Status, "Lost to follow-up: unknown, with the last contact date."
+                ),
+                "last_known_alive": date_field("Last date known alive.", nullable=True),
+                "death_date": {
+                    "type": "string",
+                    "nullable": True,
+                    "pattern": r"^\d{4}-\d{2}(-\d{2})?$",
+                    "description": "Date of death, YYYY-MM-DD, or YYYY-MM when only the month is "
+                    "known (the 15th is used for analysis). Required when dead, only then.",
+                },
+                "cause_category": enum_field(
+                    VitalStatus.Cause, "Cause of death; only when dead.", nullable=True
+                ),
+                "cause_text": text_field(200, "Cause of death, verbatim; only when dead."),
+                "source": enum_field(
+                    VitalStatus.Source, "Source of the information.", nullable=True
+                ),
+            },
+            ["status"],
+            "Vital status. A fatal adverse event needs it dead, on or after the event's onset.",
+        ),
+        "example": OUTCOME_EXAMPLE["vital_status"],
+    }
+
+
+def _lung() -> Schema:
+    return {
+        **object_field(
+            {
+                "ild": enum_field(LungStatus.Ild, "Interstitial lung disease present."),
+                "ild_onset_date": date_field("ILD onset; only when `ild` is yes.", nullable=True),
+                "rapidly_progressive": {
+                    "type": "boolean",
+                    "nullable": True,
+                    "description": "Rapidly progressive ILD; only when `ild` is yes.",
+                },
+            },
+            ["ild"],
+            "Interstitial lung disease (FVC and DLCO are on the visits).",
+        ),
+        "example": OUTCOME_EXAMPLE["lung"],
+    }
+
+
+def _hrct() -> Schema:
+    return {
+        **object_field(
+            {
+                "date": date_field("Date of the scan: its key within the patient."),
+                "pattern": enum_field(HRCTAssessment.Pattern),
+                "progression": {
+                    "type": "boolean",
+                    "nullable": True,
+                    "description": "Radiological progression against the previous scan.",
+                },
+            },
+            ["date", "pattern"],
+            "An HRCT assessment.",
+        ),
+        "example": OUTCOME_EXAMPLE["hrct"][0],
+    }
+
+
+def _adverse_event() -> Schema:
+    related = object_field(
+        {
+            "drug": enum_field(Drug),
+            "start_date": date_field("Start date of the episode."),
+            "relatedness": enum_field(AdverseEventRelation.Relatedness),
+            "action": enum_field(AdverseEventRelation.Action, "Action taken with the treatment."),
+        },
+        ["drug", "start_date", "relatedness", "action"],
+        "A suspect treatment episode, named by drug and start date: one of the patient's "
+        "treatments, in this document or stored.",
+    )
+    return {
+        **object_field(
+            {
+                "term": text_field(200, "Verbatim term.", nullable=False),
+                "category": enum_field(AdverseEvent.Category),
+                "onset_date": date_field("Onset date."),
+                "end_date": date_field("End date; null while ongoing.", nullable=True),
+                "severity": enum_field(AdverseEvent.Severity, "Intensity."),
+                "ctcae_grade": number_field(
+                    1, 5, "Optional CTCAE grade; 5 is fatal.", integer=True
+                ),
+                "serious": {
+                    "type": "boolean",
+                    "description": "Serious (ICH E2A): exactly when a criterion is given.",
+                },
+                "serious_criteria": {
+                    "type": "array",
+                    "nullable": True,
+                    "items": {"type": "string", "enum": list(SERIOUS_CRITERIA)},
+                    "description": "ICH E2A criteria; `death` exactly when the outcome is fatal.",
+                },
+                "related_to": {
+                    "type": "array",
+                    "nullable": True,
+                    "items": related,
+                    "description": "Relatedness and action per suspect treatment episode; the "
+                    "event's relations are replaced by these.",
+                },
+                "outcome": enum_field(AdverseEvent.Outcome),
+            },
+            ["term", "category", "onset_date", "severity", "serious", "outcome"],
+            "An adverse event (after CDISC SDTM AE); severity is intensity, seriousness is "
+            "consequence.",
+        ),
+        "example": OUTCOME_EXAMPLE["adverse_events"][0],
+    }
 
 
 def _visit_patch() -> Schema:
@@ -392,6 +556,10 @@ def components() -> dict[str, Schema]:
         "SubmissionAutoantibody": _autoantibody(),
         "SubmissionTreatment": _treatment(),
         "SubmissionVisit": _visit(),
+        "SubmissionVitalStatus": _vital_status(),
+        "SubmissionLung": _lung(),
+        "SubmissionHrct": _hrct(),
+        "SubmissionAdverseEvent": _adverse_event(),
         "Mmt8": _mmt8(),
         "Labs": _labs(),
         "Haq": _haq("haq"),
@@ -413,4 +581,9 @@ DOCUMENT_KEYS = {
     "SubmissionAutoantibody": set(ANTIBODY_KEYS),
     "SubmissionTreatment": set(TREATMENT_KEYS),
     "SubmissionVisit": set(VISIT_KEYS),
+    "SubmissionVitalStatus": set(VITAL_STATUS_KEYS),
+    "SubmissionLung": set(LUNG_KEYS),
+    "SubmissionHrct": set(HRCT_KEYS),
+    "SubmissionAdverseEvent": set(ADVERSE_EVENT_KEYS),
 }
+RELATED_TO = set(RELATED_TO_KEYS)

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from crf.services import integrity_to_error, validation_to_input_error, visit_write
+from crf.submission.outcomes import outcomes_save
 from crf.submission.reading import ANTIBODIES, TREATMENTS, PatientRead, read_patient_document
 from registry.audit import Actor
 from registry.documents import join
@@ -72,6 +73,8 @@ def patient_read_save(*, actor: Actor, site: Site, read: PatientRead) -> dict[st
                     "id": visit.pk,
                 }
                 nested_changed |= visit_outcome != "unchanged"
+            outcome_results = outcomes_save(actor=actor, patient=patient, read=read)
+            nested_changed |= _any_changed(outcome_results)
     except ValidationError as exc:
         raise validation_to_input_error(exc, path) from None
     except IntegrityError as exc:
@@ -87,4 +90,12 @@ def patient_read_save(*, actor: Actor, site: Site, read: PatientRead) -> dict[st
         "status": outcome,
         "id": patient.pk,
         "visits": visit_results,
+        **outcome_results,
     }
+
+
+def _any_changed(results: dict[str, Any]) -> bool:
+    """Whether a record of crf.submission.outcomes' results was created or updated."""
+    records = [results["vital_status"], results["lung"], *results["hrct"]]
+    records += results["adverse_events"]
+    return any(r is not None and r["status"] != "unchanged" for r in records)

@@ -194,7 +194,8 @@ def test_bulk_creation_stores_what_the_service_stores_and_audits_every_object(co
     )
     assert created == {
         "patients": 1, "autoantibodies": 1, "treatments": 1, "visits": 1, "mmt8": 1, "haq": 1,
-        "labs": 2, "audit_events": 8,
+        "labs": 2, "vital_status": 0, "lung": 0, "hrct": 0, "adverse_events": 0,
+        "adverse_event_relations": 0, "audit_events": 8,
     }  # fmt: skip
     patient = Patient.objects.get()
     assert (patient.patient_id, patient.serology_group) == ("MAN-0001", "mda5")
