@@ -43,6 +43,7 @@ from web.views.common import (
     reason_errors,
 )
 from web.views.invitations import invitations_of
+from web.views.outcomes import outcomes_context
 
 # ACR/EULAR category thresholds (SCORING.md §3), drawn as guides on the TIS chart.
 TIS_GUIDES = {
@@ -287,6 +288,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         row.visit.kind == "baseline" for row in context["timeline"]["rows"]
     )
     context["invitations"] = invitations_of(patient)
+    context.update(outcomes_context(patient))
     return render(request, "web/patient_detail.html", context)
 
 
