@@ -25,6 +25,7 @@ from typing import Any
 
 from crf.demo.followup import Schedule, draw_outcome
 from crf.demo.instruments import Examiner
+from crf.demo.outcomes import PatientCourse, add_outcomes
 from crf.demo.patient import Profile, draw_profile
 from crf.demo.serology import antibody_results
 from crf.demo.sites import SiteProfile
@@ -38,6 +39,8 @@ class SyntheticPatient:
     document: dict[str, Any]  # one patient of the submission document
     visit_status: dict[str, str]  # visit date (ISO) -> workflow status
     signatures: dict[str, PlannedSignature] = field(default_factory=dict)  # of locked visits
+    # What the outcome records follow (crf.demo.outcomes), drawn after everything else.
+    course: PatientCourse | None = None
 
 
 class CohortGenerator:
@@ -60,7 +63,11 @@ class CohortGenerator:
             ]
             number = self._numbers.get(site.code, 0) + 1
             self._numbers[site.code] = number
-            yield synthetic_patient(rng, site, f"{site.code}-{number:04d}", self.today)
+            patient = synthetic_patient(rng, site, f"{site.code}-{number:04d}", self.today)
+            # Vital status, lung disease and adverse events (issue 14) from a stream of their
+            # own, so that everything drawn before them stays as it was.
+            add_outcomes(random.Random(f"{self.seed}:{index}:outcomes"), patient)
+            yield patient
 
 
 def synthetic_patient(
@@ -73,6 +80,7 @@ def synthetic_patient(
         end = min(end, death - 1)
     schedule = Schedule(rng, end)
     schedule.plan()
+    lost = death is None and schedule.end < end
     regimen = Regimen(rng, profile, schedule, upfront=upfront)
     regimen.start()
     examiner = Examiner(rng, profile)
@@ -104,7 +112,8 @@ def synthetic_patient(
     # Drawn last: the signatures came with issue 13, and leave everything before them as it was.
     signatures = draw_signatures(rng, profile, schedule.visits, statuses)
     status_by_date = {v["visit_date"]: s for v, s in zip(visits, statuses, strict=True)}
-    return SyntheticPatient(site.code, document, status_by_date, signatures)
+    course = PatientCourse(profile, upfront, death, lost, schedule.end)
+    return SyntheticPatient(site.code, document, status_by_date, signatures, course)
 
 
 def _document(

@@ -19,7 +19,17 @@ from django.http import HttpRequest
 from crf.demo.accounts import demo_people_ensure, demo_sites_ensure
 from crf.demo.cohort import CohortGenerator
 from crf.demo.sites import demo_sites
-from crf.models import HAQ, MMT8, LabResult, Signature, Visit
+from crf.models import (
+    HAQ,
+    MMT8,
+    AdverseEvent,
+    HRCTAssessment,
+    LabResult,
+    LungStatus,
+    Signature,
+    Visit,
+    VitalStatus,
+)
 from crf.submission import BulkPatient, patients_bulk_create
 from registry.errors import InputError
 from registry.models import (
@@ -68,6 +78,10 @@ def canonical_dump() -> dict:
         "haq": _rows(HAQ, visit),
         "labs": _rows(LabResult, visit),
         "signatures": _rows(Signature, (*visit, "signer__username")),
+        "vital_status": _rows(VitalStatus, patient),
+        "lung": _rows(LungStatus, patient),
+        "hrct": _rows(HRCTAssessment, patient),
+        "adverse_events": _rows(AdverseEvent, patient),
         "audit": sorted(Counter(AuditEvent.objects.values_list("object_type", "action")).items()),
     }
 
