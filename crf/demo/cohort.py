@@ -66,7 +66,10 @@ class CohortGenerator:
             patient = synthetic_patient(rng, site, f"{site.code}-{number:04d}", self.today)
             # Vital status, lung disease and adverse events (issue 14) from a stream of their
             # own, so that everything drawn before them stays as it was.
-            add_outcomes(random.Random(f"{self.seed}:{index}:outcomes"), patient)
+            assert patient.course is not None
+            add_outcomes(
+                random.Random(f"{self.seed}:{index}:outcomes"), patient.course, patient.document
+            )
             yield patient
 
 

@@ -20,13 +20,10 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from crf.demo.clinical import ANTISYNTHETASE, MDA5, TIF1G, weighted
 from crf.demo.patient import Profile
-
-if TYPE_CHECKING:
-    from crf.demo.cohort import SyntheticPatient
 
 GLUCOCORTICOIDS = ("prednisone", "prednisolone", "methylprednisolone_iv")
 INFECTIONS = ("Pneumonia", "Urinary tract infection", "Cellulitis", "Lower respiratory infection")
@@ -144,11 +141,9 @@ def _poisson(rng: random.Random, mean: float) -> int:
     return k
 
 
-def add_outcomes(rng: random.Random, patient: SyntheticPatient) -> None:
-    """Add `vital_status`, `lung`, `hrct` and `adverse_events` to the patient's document."""
-    course = patient.course
-    assert course is not None
-    Draw(rng, course, patient.document).run()
+def add_outcomes(rng: random.Random, course: PatientCourse, document: dict[str, Any]) -> None:
+    """Add `vital_status`, `lung`, `hrct` and `adverse_events` to a patient's document."""
+    Draw(rng, course, document).run()
 
 
 class Draw:

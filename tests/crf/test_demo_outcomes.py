@@ -28,7 +28,7 @@ def _without_outcomes(document: dict) -> dict:
 def test_the_outcome_records_leave_every_earlier_draw_as_it_was(monkeypatch):
     sites = demo_sites(4)
     with_outcomes = list(CohortGenerator(seed=3, sites=sites, today=TODAY).patients(80))
-    monkeypatch.setattr(cohort_module, "add_outcomes", lambda rng, patient: None)
+    monkeypatch.setattr(cohort_module, "add_outcomes", lambda rng, course, document: None)
     without = list(CohortGenerator(seed=3, sites=sites, today=TODAY).patients(80))
     assert [_without_outcomes(p.document) for p in with_outcomes] == [p.document for p in without]
     assert [p.visit_status for p in with_outcomes] == [p.visit_status for p in without]
