@@ -1,4 +1,4 @@
-"""Vital status, lung disease, HRCT assessments and adverse events (issue 14, docs OUTCOMES.md).
+"""Vital status, lung disease, HRCT assessments and adverse events (issue 14, spec/OUTCOMES.md).
 
 Imported by crf/models.py, so that Django and the migrations see the models; the services are
 crf/outcomes.py. Codes are the submission document's codes: extend, never rename.
