@@ -12,6 +12,7 @@ from api.schema import ref
 from crf.classification import classification_document
 from crf.documents import visit_document
 from crf.models import ClassificationAssessment, Visit
+from crf.outcome_documents import outcomes_document
 from registry.documents import parse_iso_date, parse_iso_datetime
 from registry.models import AuditEvent, AutoantibodyResult, Patient, Site, TreatmentEpisode
 from registry.selectors import day_start
@@ -71,6 +72,10 @@ class PatientSerializer(serializers.ModelSerializer):
     treatments = TreatmentSerializer(many=True)
     visits = VisitSummarySerializer(many=True)
     classification = serializers.SerializerMethodField()
+    vital_status = serializers.SerializerMethodField()
+    lung = serializers.SerializerMethodField()
+    hrct = serializers.SerializerMethodField()
+    adverse_events = serializers.SerializerMethodField()
 
     class Meta:
         model = Patient
@@ -89,6 +94,10 @@ class PatientSerializer(serializers.ModelSerializer):
             "treatments",
             "visits",
             "classification",
+            "vital_status",
+            "lung",
+            "hrct",
+            "adverse_events",
             "created_at",
             "updated_at",
         ]
@@ -106,6 +115,30 @@ class PatientSerializer(serializers.ModelSerializer):
         except ClassificationRecord.DoesNotExist:
             record = None
         return {**classification_document(assessment), "scoring": record_json(record)}
+
+    # Vital status, lung status, HRCT scans and adverse events in the submission document's
+    # shape (crf.outcome_documents), rendered once per patient.
+    def _outcomes(self, patient: Patient) -> dict[str, Any]:
+        cache = self.context.setdefault("_outcomes", {})
+        if patient.pk not in cache:
+            cache[patient.pk] = outcomes_document(patient)
+        return cache[patient.pk]
+
+    @extend_schema_field({"allOf": [ref("SubmissionVitalStatus")], "nullable": True})
+    def get_vital_status(self, patient: Patient) -> dict[str, Any] | None:
+        return self._outcomes(patient)["vital_status"]
+
+    @extend_schema_field({"allOf": [ref("SubmissionLung")], "nullable": True})
+    def get_lung(self, patient: Patient) -> dict[str, Any] | None:
+        return self._outcomes(patient)["lung"]
+
+    @extend_schema_field({"type": "array", "items": ref("SubmissionHrct")})
+    def get_hrct(self, patient: Patient) -> list[dict[str, Any]]:
+        return self._outcomes(patient)["hrct"]
+
+    @extend_schema_field({"type": "array", "items": ref("SubmissionAdverseEvent")})
+    def get_adverse_events(self, patient: Patient) -> list[dict[str, Any]]:
+        return self._outcomes(patient)["adverse_events"]
 
     def get_birth_year_month(self, patient: Patient) -> str:
         return f"{patient.birth_year:04d}-{patient.birth_month:02d}"

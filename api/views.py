@@ -43,6 +43,7 @@ from api.serializers import (
     VisitSerializer,
 )
 from crf.models import LabResult, Visit
+from crf.outcome_documents import OUTCOME_PREFETCH, OUTCOME_SELECT
 from crf.selectors import visits_visible_to
 from interchange.submissions import submission_process
 from registry.access import Action, NotVisible, can_anywhere, patients_visible_to, sites_for
@@ -56,6 +57,11 @@ PATIENT_AUDIT_TYPES = (
     "registry.autoantibodyresult",
     "registry.treatmentepisode",
     "crf.classificationassessment",
+    "crf.vitalstatus",
+    "crf.lungstatus",
+    "crf.hrctassessment",
+    "crf.adverseevent",
+    "crf.adverseeventrelation",
 )
 
 
@@ -268,11 +274,12 @@ class PatientListView(generics.ListAPIView):
             ).exclude(action=AuditEvent.Action.EXPORT)
             patients = patients.filter(Q(updated_at__gte=since) | Exists(nested))
         return patients.select_related(
-            "site", "classification", "classification_record"
+            "site", "classification", "classification_record", *OUTCOME_SELECT
         ).prefetch_related(
             "autoantibodies",
             "treatments",
             Prefetch("visits", queryset=Visit.objects.order_by("visit_date")),
+            *OUTCOME_PREFETCH,
         )
 
 
@@ -290,8 +297,8 @@ class PatientDetailView(generics.RetrieveAPIView):
     def get_object(self) -> Patient:
         patients = (
             patients_visible_to(self.request.user)
-            .select_related("site", "classification", "classification_record")
-            .prefetch_related("autoantibodies", "treatments", "visits")
+            .select_related("site", "classification", "classification_record", *OUTCOME_SELECT)
+            .prefetch_related("autoantibodies", "treatments", "visits", *OUTCOME_PREFETCH)
         )
         patient = patients.filter(pk=_object_id(self.kwargs["id"])).first()
         if patient is None:

@@ -551,4 +551,13 @@ class RefractoryAttestation(models.Model):
 
 # The classification assessment and patients' invitations, each in its own module.
 from crf.classification_models import ClassificationAssessment  # noqa: E402, F401
+
+# Vital status, lung disease, HRCT and adverse events, in their own module (crf/outcome_models.py).
+from crf.outcome_models import (  # noqa: E402, F401
+    AdverseEvent,
+    AdverseEventRelation,
+    HRCTAssessment,
+    LungStatus,
+    VitalStatus,
+)
 from crf.pro_models import ProInvitation  # noqa: E402, F401

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 
+from crf.outcome_documents import OUTCOME_KEYS
 from crf.submission import read_patients, store_patients
 from registry.access import Action, NotVisible, require
 from registry.audit import Actor
@@ -103,6 +104,10 @@ def _failed_patient(index: int, data: Any, errors: list[tuple[str, str]]) -> dic
         "id": None,
         "errors": _error_items(errors),
         "visits": results,
+        "vital_status": None,
+        "lung": None,
+        "hrct": [],
+        "adverse_events": [],
     }
     if isinstance(data, dict) and data.get("classification") is not None:
         cpath = join(path, "classification")
@@ -181,10 +186,18 @@ def _stored_patient(index: int, stored: dict[str, Any]) -> dict[str, Any]:
              "id": visit["id"], "errors": []}
             for position, visit in enumerate(stored["visits"])
         ],
+        **{key: stored[key] for key in OUTCOME_KEYS},
     }  # fmt: skip
     if "classification" in stored:
         answer["classification"] = {**stored["classification"], "errors": []}
     return answer
+
+
+def _outcome_records(patient: dict[str, Any]) -> list[dict[str, Any]]:
+    """The per-record results of a patient's outcome records (crf.submission.outcomes)."""
+    records = [patient.get("vital_status"), patient.get("lung")]
+    records += patient.get("hrct", []) + patient.get("adverse_events", [])
+    return [record for record in records if record is not None]
 
 
 def _store(actor: Actor, site: Site, patients: list) -> list[dict[str, Any]]:
@@ -231,7 +244,7 @@ def submission_process(
         for patient in results:
             if patient["status"] == "created":
                 patient["id"] = None
-            for visit in patient["visits"]:
+            for visit in patient["visits"] + _outcome_records(patient):
                 if visit["status"] == "created":
                     visit["id"] = None
             classification = patient.get("classification")

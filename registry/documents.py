@@ -286,6 +286,11 @@ PATIENT_KEYS = (
     "treatments",
     "visits",
     "classification",  # the 2017 EULAR/ACR assessment: read by crf.submission
+    # Vital status, lung disease, HRCT and adverse events: read by crf.outcome_documents.
+    "vital_status",
+    "lung",
+    "hrct",
+    "adverse_events",
 )
 ANTIBODY_KEYS = ("antibody", "result", "method", "intensity", "sample_date")
 TREATMENT_KEYS = (

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from web.views import auth, classification, exports, invitations, patients, pro, trust, visits
+from web.views import (
+    auth,
+    classification,
+    exports,
+    invitations,
+    outcomes,
+    patients,
+    pro,
+    trust,
+    visits,
+)
 
 app_name = "web"
 
@@ -54,4 +64,21 @@ urlpatterns = [
     path("p/<str:token>/", pro.pro_answer, name="pro-answer"),
     path("exports/", exports.exports_page, name="exports"),
     path("exports/odm.xml", exports.odm_download, name="export-odm"),
+    # Vital status, lung disease, HRCT assessments and adverse events (issue 14).
+    path("patients/<int:pk>/vital-status/", outcomes.vital_status_edit, name="vital-status-edit"),
+    path("patients/<int:pk>/lung/", outcomes.lung_edit, name="lung-edit"),
+    path("patients/<int:pk>/hrct/new/", outcomes.hrct_new, name="hrct-new"),
+    path("hrct/<int:pk>/edit/", outcomes.hrct_edit, name="hrct-edit"),
+    path("hrct/<int:pk>/delete/", outcomes.hrct_delete_view, name="hrct-delete"),
+    path(
+        "patients/<int:pk>/adverse-events/new/",
+        outcomes.adverse_event_new,
+        name="adverse-event-new",
+    ),
+    path("adverse-events/<int:pk>/edit/", outcomes.adverse_event_edit, name="adverse-event-edit"),
+    path(
+        "adverse-events/<int:pk>/delete/",
+        outcomes.adverse_event_delete_view,
+        name="adverse-event-delete",
+    ),
 ]

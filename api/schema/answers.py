@@ -101,6 +101,23 @@ VISIT_RESULT = object_field(
     ["index", "visit_date", "status", "id", "errors", "scoring"],
     "What happened to one visit.",
 )
+RECORD_RESULT = object_field(
+    {
+        "status": {"type": "string", "enum": ["created", "updated", "unchanged"]},
+        "id": {
+            "type": "integer",
+            "nullable": True,
+            "description": "The record's id (null in a dry run when it would be created).",
+        },
+    },
+    ["status", "id"],
+    "What happened to one vital status, lung status, HRCT assessment or adverse event.",
+)
+HRCT_RESULT = {
+    **RECORD_RESULT,
+    "properties": {**RECORD_RESULT["properties"], "date": {"type": "string"}},
+    "required": ["date", "status", "id"],
+}
 PATIENT_RESULT = object_field(
     {
         "index": {"type": "integer", "description": "Position in the document's `patients`."},
@@ -119,8 +136,39 @@ PATIENT_RESULT = object_field(
         },
         "visits": {"type": "array", "items": ref("SubmissionVisitResult")},
         "classification": ref("SubmissionClassificationResult"),
+        "vital_status": {
+            "allOf": [ref("SubmissionRecordResult")],
+            "nullable": True,
+            "description": "Null when the document has none (or the patient has errors).",
+        },
+        "lung": {
+            "allOf": [ref("SubmissionRecordResult")],
+            "nullable": True,
+            "description": "Null when the document has none (or the patient has errors).",
+        },
+        "hrct": {
+            "type": "array",
+            "items": ref("SubmissionHrctResult"),
+            "description": "One per scan of the document, in its order (empty on errors).",
+        },
+        "adverse_events": {
+            "type": "array",
+            "items": ref("SubmissionRecordResult"),
+            "description": "One per adverse event of the document, in its order (empty on errors).",
+        },
     },
-    ["index", "patient_id", "status", "id", "errors", "visits"],
+    [
+        "index",
+        "patient_id",
+        "status",
+        "id",
+        "errors",
+        "visits",
+        "vital_status",
+        "lung",
+        "hrct",
+        "adverse_events",
+    ],
     "What happened to one patient (all or nothing).",
 )
 COUNTS = object_field(
@@ -212,6 +260,8 @@ def components() -> dict[str, Schema]:
         "VisitScoring": SCORING,
         "SubmissionVisitResult": VISIT_RESULT,
         "SubmissionPatientResult": PATIENT_RESULT,
+        "SubmissionRecordResult": RECORD_RESULT,
+        "SubmissionHrctResult": HRCT_RESULT,
         "SubmissionAnswer": SUBMISSION_ANSWER,
         "ErrorItem": ERROR_ITEM,
         "Error": ERROR,

@@ -17,9 +17,28 @@ from api.schema.fields import (
     ref,
     text_field,
 )
+from api.schema.outcomes import (
+    adverse_event_schema,
+    hrct_schema,
+    lung_schema,
+    vital_status_schema,
+)
 from crf.classification import CLASSIFICATION_KEYS
 from crf.documents import VISIT_KEYS
-from crf.models import ALL_HAQ_ITEMS, HAQ_ITEMS, MMT_SIDED_GROUPS, LabResult, Visit
+from crf.models import (
+    ALL_HAQ_ITEMS,
+    HAQ_ITEMS,
+    MMT_SIDED_GROUPS,
+    LabResult,
+    Visit,
+)
+from crf.outcome_documents import (
+    ADVERSE_EVENT_KEYS,
+    HRCT_KEYS,
+    LUNG_KEYS,
+    RELATED_TO_KEYS,
+    VITAL_STATUS_KEYS,
+)
 from registry.documents import ANTIBODY_KEYS, PATIENT_KEYS, TREATMENT_KEYS
 from registry.vocabularies import (
     Antibody,
@@ -295,6 +314,33 @@ def _patient() -> Schema:
                 "Visits stored earlier but absent here are kept.",
             },
             "classification": {**ref("SubmissionClassification"), "nullable": True},
+            "vital_status": {
+                "allOf": [ref("SubmissionVitalStatus")],
+                "nullable": True,
+                "description": "The patient's vital status: the whole record, replacing the "
+                "stored one; absent or null keeps it.",
+            },
+            "lung": {
+                "allOf": [ref("SubmissionLung")],
+                "nullable": True,
+                "description": "Interstitial lung disease: the whole record, replacing the "
+                "stored one; absent or null keeps it.",
+            },
+            "hrct": {
+                "type": "array",
+                "nullable": True,
+                "items": ref("SubmissionHrct"),
+                "description": "HRCT assessments keyed by date; those stored earlier but absent "
+                "here are kept.",
+            },
+            "adverse_events": {
+                "type": "array",
+                "nullable": True,
+                "items": ref("SubmissionAdverseEvent"),
+                "description": "Adverse events keyed by (category, term, onset_date); each is "
+                "the whole event, its `related_to` included. Events stored earlier but absent "
+                "here are kept.",
+            },
         },
         ["patient_id", "sex", "birth_year_month", "diagnosis", "onset_date"],
         "A patient with everything nested in it: stored all or nothing.",
@@ -405,6 +451,10 @@ def components() -> dict[str, Schema]:
         "SubmissionAutoantibody": _autoantibody(),
         "SubmissionTreatment": _treatment(),
         "SubmissionVisit": _visit(),
+        "SubmissionVitalStatus": vital_status_schema(),
+        "SubmissionLung": lung_schema(),
+        "SubmissionHrct": hrct_schema(),
+        "SubmissionAdverseEvent": adverse_event_schema(),
         "Mmt8": _mmt8(),
         "Labs": _labs(),
         "Haq": _haq("haq"),
@@ -427,4 +477,9 @@ DOCUMENT_KEYS = {
     "SubmissionTreatment": set(TREATMENT_KEYS),
     "SubmissionVisit": set(VISIT_KEYS),
     "SubmissionClassification": set(CLASSIFICATION_KEYS),
+    "SubmissionVitalStatus": set(VITAL_STATUS_KEYS),
+    "SubmissionLung": set(LUNG_KEYS),
+    "SubmissionHrct": set(HRCT_KEYS),
+    "SubmissionAdverseEvent": set(ADVERSE_EVENT_KEYS),
 }
+RELATED_TO = set(RELATED_TO_KEYS)

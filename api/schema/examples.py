@@ -86,3 +86,40 @@ SUBMISSION_EXAMPLE: Schema = {
         }
     ],
 }
+
+
+# The patient-level outcome records (spec/OUTCOMES.md "In the submission document"), shown on
+# their components; the submission example above stays the tests' shared patient.
+OUTCOME_EXAMPLE: Schema = {
+    "vital_status": {
+        "status": "dead",
+        "last_known_alive": "2023-03-01",
+        "death_date": "2023-03-04",
+        "cause_category": "interstitial_lung_disease",
+        "cause_text": "RP-ILD",
+        "source": "medical_records",
+    },
+    "lung": {"ild": "yes", "ild_onset_date": "2022-11-02", "rapidly_progressive": True},
+    "hrct": [{"date": "2022-11-05", "pattern": "nsip_op", "progression": False}],
+    "adverse_events": [
+        {
+            "term": "Deep vein thrombosis",
+            "category": "thromboembolic",
+            "onset_date": "2023-01-20",
+            "end_date": "2023-02-15",
+            "severity": "moderate",
+            "ctcae_grade": 2,
+            "serious": True,
+            "serious_criteria": ["hospitalisation"],
+            "related_to": [
+                {
+                    "drug": "ivig",
+                    "start_date": "2022-12-01",
+                    "relatedness": "probable",
+                    "action": "interrupted",
+                }
+            ],
+            "outcome": "recovered",
+        }
+    ],
+}

@@ -26,6 +26,7 @@ from typing import Any
 from crf.demo.classification import classification_stream, draw_classification
 from crf.demo.followup import Schedule, draw_outcome
 from crf.demo.instruments import Examiner
+from crf.demo.outcomes import PatientCourse, add_outcomes
 from crf.demo.patient import Profile, draw_profile
 from crf.demo.serology import antibody_results
 from crf.demo.sites import SiteProfile
@@ -39,6 +40,8 @@ class SyntheticPatient:
     document: dict[str, Any]  # one patient of the submission document
     visit_status: dict[str, str]  # visit date (ISO) -> workflow status
     signatures: dict[str, PlannedSignature] = field(default_factory=dict)  # of locked visits
+    # What the outcome records follow (crf.demo.outcomes), drawn after everything else.
+    course: PatientCourse | None = None
 
 
 class CohortGenerator:
@@ -66,6 +69,12 @@ class CohortGenerator:
             patient.document["classification"] = draw_classification(
                 classification_stream(self.seed, index), patient.document
             )
+            # Vital status, lung disease and adverse events (issue 14) from a stream of their
+            # own, so that everything drawn before them stays as it was.
+            assert patient.course is not None
+            add_outcomes(
+                random.Random(f"{self.seed}:{index}:outcomes"), patient.course, patient.document
+            )
             yield patient
 
 
@@ -79,6 +88,7 @@ def synthetic_patient(
         end = min(end, death - 1)
     schedule = Schedule(rng, end)
     schedule.plan()
+    lost = death is None and schedule.end < end
     regimen = Regimen(rng, profile, schedule, upfront=upfront)
     regimen.start()
     examiner = Examiner(rng, profile)
@@ -110,7 +120,8 @@ def synthetic_patient(
     # Drawn last: the signatures came with issue 13, and leave everything before them as it was.
     signatures = draw_signatures(rng, profile, schedule.visits, statuses)
     status_by_date = {v["visit_date"]: s for v, s in zip(visits, statuses, strict=True)}
-    return SyntheticPatient(site.code, document, status_by_date, signatures)
+    course = PatientCourse(profile, upfront, death, lost, schedule.end)
+    return SyntheticPatient(site.code, document, status_by_date, signatures, course)
 
 
 def _document(

@@ -6,9 +6,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
-from crf.models import HAQ, MMT8, ClassificationAssessment, LabResult, Visit
+from crf.models import (
+    HAQ,
+    MMT8,
+    AdverseEvent,
+    AdverseEventRelation,
+    ClassificationAssessment,
+    HRCTAssessment,
+    LabResult,
+    LungStatus,
+    Visit,
+    VitalStatus,
+)
+from crf.outcomes import fatal_events_uncovered
 from crf.submission.reading import PatientRead
 from registry.audit import UNAUDITED_FIELDS, Actor, event_values, value_text
 from registry.models import AutoantibodyResult, Patient, Site, TreatmentEpisode
@@ -36,6 +49,12 @@ class PatientRows:
     treatments: list[TreatmentEpisode]
     visits: list[VisitRows] = field(default_factory=list)
     classification: ClassificationAssessment | None = None
+    # Vital status, lung status, HRCT scans, adverse events and their suspect episodes.
+    vital_status: VitalStatus | None = None
+    lung: LungStatus | None = None
+    hrct: list[HRCTAssessment] = field(default_factory=list)
+    adverse_events: list[AdverseEvent] = field(default_factory=list)
+    relations: list[AdverseEventRelation] = field(default_factory=list)
 
     def result(self, status: str) -> dict[str, Any]:
         """The answer for this patient, in patient_document_save's shape."""
@@ -48,10 +67,30 @@ class PatientRows:
                  "id": rows.visit.pk}
                 for rows in self.visits
             ],
+            **self.outcome_results(status),
         }  # fmt: skip
         if self.classification is not None:
             answer["classification"] = {"status": status, "id": self.classification.pk}
         return answer
+
+    def outcome_results(self, status: str) -> dict[str, Any]:
+        """The per-record results of the outcome records, as crf.submission.outcomes gives them."""
+
+        def one(record: models.Model | None) -> dict[str, Any] | None:
+            return None if record is None else {"status": status, "id": record.pk}
+
+        return {
+            "vital_status": one(self.vital_status),
+            "lung": one(self.lung),
+            "hrct": [{"date": scan.date.isoformat(), "status": status, "id": scan.pk}
+                     for scan in self.hrct],
+            "adverse_events": [one(event) for event in self.adverse_events],
+        }  # fmt: skip
+
+    def outcome_instances(self) -> list[models.Model]:
+        """The outcome records, parents before children (the order they are inserted in)."""
+        one = [r for r in (self.vital_status, self.lung) if r is not None]
+        return [*one, *self.hrct, *self.adverse_events, *self.relations]
 
 
 def build(model: type[M], values: Mapping[str, Any], **links: models.Model) -> M:
@@ -97,7 +136,43 @@ def patient_rows(site: Site, index: int, read: PatientRead) -> PatientRows:
     patient.serology_group = serology_group(
         [(result.antibody, result.result) for result in rows.antibodies]
     )
+    _outcome_rows(rows, read)
     return rows
+
+
+def _outcome_rows(rows: PatientRows, read: PatientRead) -> None:
+    """The outcome records of the document. Suspect episodes name the document's treatments
+    (read.unresolved_related() is empty: the callers checked)."""
+    patient = rows.patient
+    if read.vital_status is not None:
+        rows.vital_status = build(VitalStatus, read.vital_status, patient=patient)
+    if read.lung is not None:
+        rows.lung = build(LungStatus, read.lung, patient=patient)
+    rows.hrct = [build(HRCTAssessment, entry.values, patient=patient) for entry in read.hrct]
+    episodes = {(episode.drug, episode.start_date): episode for episode in rows.treatments}
+    for event_read in read.adverse_events:
+        event = build(AdverseEvent, event_read.values, patient=patient)
+        rows.adverse_events.append(event)
+        for related in event_read.related:
+            values = {"relatedness": related.relatedness, "action": related.action}
+            rows.relations.append(
+                build(
+                    AdverseEventRelation,
+                    values,
+                    adverse_event=event,
+                    episode=episodes[related.episode_key],
+                )
+            )
+
+
+def outcome_rows_clean(rows: PatientRows) -> None:
+    """The outcome records' own rules and the fatal events' vital status; ValidationError."""
+    for instance in (rows.vital_status, rows.lung, *rows.hrct, *rows.adverse_events):
+        if instance is not None:
+            instance.clean()
+    uncovered = fatal_events_uncovered(rows.vital_status, rows.adverse_events)
+    if uncovered:
+        raise ValidationError({"adverse_events": uncovered})
 
 
 def rows_clean(rows: PatientRows) -> None:
@@ -109,6 +184,7 @@ def rows_clean(rows: PatientRows) -> None:
         visit_rows.visit.clean()
     if rows.classification is not None:
         rows.classification.clean()
+    outcome_rows_clean(rows)
 
 
 # --- audit events --------------------------------------------------------------------------------
@@ -160,4 +236,5 @@ def create_events(actor: Actor, patients: Sequence[PatientRows]) -> list[dict[st
             who = actor if reason == actor.reason else Actor(actor.user, actor.source, reason)
             instruments = [visit_rows.visit, visit_rows.mmt8, visit_rows.haq, *visit_rows.labs]
             events += [_create_event(who, i, ids) for i in instruments if i is not None]
+        events += [_create_event(actor, instance, ids) for instance in rows.outcome_instances()]
     return events

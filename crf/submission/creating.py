@@ -18,11 +18,28 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from crf.models import HAQ, MMT8, ClassificationAssessment, LabResult, Visit
+from crf.models import (
+    HAQ,
+    MMT8,
+    AdverseEvent,
+    AdverseEventRelation,
+    ClassificationAssessment,
+    HRCTAssessment,
+    LabResult,
+    LungStatus,
+    Visit,
+    VitalStatus,
+)
 from crf.quality import findings, rules_apply
-from crf.submission.building import PatientRows, create_events, patient_rows
+from crf.submission.building import (
+    PatientRows,
+    create_events,
+    outcome_rows_clean,
+    patient_rows,
+)
 from crf.submission.reading import PatientRead, read_patient_document
 from registry.audit import Actor
 from registry.documents import Errors, join
@@ -66,6 +83,7 @@ def patients_insert(*, actor: Actor, patients: Sequence[PatientRows]) -> dict[st
         insert_rows(LabResult, labs)
         classifications = [p.classification for p in patients if p.classification is not None]
         insert_rows(ClassificationAssessment, classifications)
+        outcomes = _insert_outcomes(patients)
         events = create_events(actor, patients)
         insert_events(events)
     return {
@@ -78,7 +96,37 @@ def patients_insert(*, actor: Actor, patients: Sequence[PatientRows]) -> dict[st
         "labs": len(labs),
         # Counted only when some were created: a cohort without assessments answers as before.
         **({"classifications": len(classifications)} if classifications else {}),
+        **outcomes,
         "audit_events": len(events),
+    }
+
+
+def _insert_outcomes(patients: Sequence[PatientRows]) -> dict[str, int]:
+    """Insert the patients' outcome records (their parents inserted); the rows, by kind."""
+    for rows in patients:
+        for record in rows.outcome_instances():
+            if not isinstance(record, AdverseEventRelation):
+                record.patient_id = rows.patient.pk
+    kinds = {
+        "vital_status": [r.vital_status for r in patients if r.vital_status is not None],
+        "lung": [r.lung for r in patients if r.lung is not None],
+        "hrct": [scan for r in patients for scan in r.hrct],
+        "adverse_events": [event for r in patients for event in r.adverse_events],
+    }
+    for model, key in (
+        (VitalStatus, "vital_status"),
+        (LungStatus, "lung"),
+        (HRCTAssessment, "hrct"),
+        (AdverseEvent, "adverse_events"),
+    ):
+        insert_rows(model, kinds[key])
+    relations = [relation for r in patients for relation in r.relations]
+    for relation in relations:
+        relation.adverse_event_id = relation.adverse_event.pk
+        relation.episode_id = relation.episode.pk
+    insert_rows(AdverseEventRelation, relations)
+    return {key: len(records) for key, records in kinds.items()} | {
+        "adverse_event_relations": len(relations)
     }
 
 
@@ -182,7 +230,7 @@ def patients_bulk_create(
     for index, entry in enumerate(patients):
         read = read_patient_document(entry.document, join("patients", index))
         statuses.append(_visit_statuses(read, entry))
-        for path, message in read.errors.items:
+        for path, message in (*read.errors.items, *read.unresolved_related()):
             errors.add(path, message)
         reads.append((read, entry))
     if not errors and reads:
@@ -194,7 +242,12 @@ def patients_bulk_create(
         built = patient_rows(entry.site, index, read)
         for visit_rows, status in zip(built.visits, visit_statuses, strict=True):
             visit_rows.visit.status = status
+        try:
+            outcome_rows_clean(built)
+        except ValidationError as exc:
+            errors.add(read.path, "; ".join(exc.messages))
         rows.append(built)
+    errors.raise_if_any()
     created = patients_insert(actor=actor, patients=rows)
     if score:
         request_scoring(built.patient.pk for built in rows)

@@ -13,6 +13,14 @@ from typing import Any
 
 from crf.classification import read_classification
 from crf.documents import read_visit
+from crf.outcome_documents import (
+    ADVERSE_EVENT_NATURAL_KEY,
+    AdverseEventRead,
+    read_adverse_event,
+    read_hrct,
+    read_lung,
+    read_vital_status,
+)
 from registry.documents import (
     Errors,
     expect_list,
@@ -26,6 +34,7 @@ from registry.documents import (
 # The nested lists of autoantibody results and treatment episodes, and their natural keys.
 ANTIBODIES = "autoantibodies"
 TREATMENTS = "treatments"
+UNKNOWN_EPISODE = "No treatment episode of this patient with this drug and start date."
 
 
 @dataclass(slots=True)
@@ -71,9 +80,26 @@ class PatientRead:
     # Why stored data changes: covers the patient's own fields, its nested lists and the visits
     # that give no reason of their own.
     reason: str = ""
+    # Vital status and lung status (None: not in the document), HRCT scans and adverse events.
+    vital_status: dict[str, Any] | None = None
+    lung: dict[str, Any] | None = None
+    hrct: list[EntryRead] = field(default_factory=list)
+    adverse_events: list[AdverseEventRead] = field(default_factory=list)
 
     def entries(self, key: str) -> list[EntryRead]:
         return self.antibodies if key == ANTIBODIES else self.treatments
+
+    def unresolved_related(self) -> list[tuple[str, str]]:
+        """Suspect episodes of adverse events that name no treatment of this document, as
+        errors: for the writers that only create (a stored patient's episodes also count for
+        the upsert, crf.submission.upsert)."""
+        sent = {(e.values.get("drug"), e.values.get("start_date")) for e in self.treatments}
+        return [
+            (related.path, UNKNOWN_EPISODE)
+            for event in self.adverse_events
+            for related in event.related
+            if related.episode_key not in sent
+        ]
 
 
 def read_patient_document(data: Any, path: str = "") -> PatientRead:
@@ -132,4 +158,43 @@ def read_patient_document(data: Any, path: str = "") -> PatientRead:
             baselines.append(index)
     for index in baselines[1:]:
         errors.add(join(join(visits_path, index), "kind"), "Only one baseline visit per patient.")
+    _read_outcomes(read, data, born)
     return read
+
+
+def _read_outcomes(read: PatientRead, data: dict, born: date | None) -> None:
+    """The patient's vital status, lung status, HRCT scans and adverse events (issue 14)."""
+    errors, path = read.errors, read.path
+    if data.get("vital_status") is not None:
+        read.vital_status = read_vital_status(
+            errors, join(path, "vital_status"), data["vital_status"], born
+        )
+    if data.get("lung") is not None:
+        read.lung = read_lung(errors, join(path, "lung"), data["lung"], born)
+    hrct_path = join(path, "hrct")
+    for index, item in enumerate(expect_list(errors, hrct_path, data.get("hrct")) or []):
+        scan = read_hrct(errors, join(hrct_path, index), item, born)
+        if scan is not None:
+            read.hrct.append(EntryRead(index, scan))
+    events_path = join(path, "adverse_events")
+    events = expect_list(errors, events_path, data.get("adverse_events")) or []
+    for index, item in enumerate(events):
+        event = read_adverse_event(errors, join(events_path, index), item, born, index)
+        if event is not None:
+            read.adverse_events.append(event)
+    # A scan or an event given twice would be stored once, the later silently winning: an
+    # error naming both (as registry.documents does for results and episodes).
+    for key, natural_key, entries in (
+        ("hrct", ("date",), read.hrct),
+        ("adverse_events", ADVERSE_EVENT_NATURAL_KEY, read.adverse_events),
+    ):
+        first: dict[tuple[Any, ...], int] = {}
+        for entry in entries:
+            natural = tuple(entry.values.get(name) for name in natural_key)
+            earlier = first.setdefault(natural, entry.index)
+            if earlier != entry.index:
+                errors.add(
+                    join(join(path, key), entry.index),
+                    f"Same {' and '.join(natural_key)} as {join(join(path, key), earlier)}; "
+                    "give each entry once.",
+                )

@@ -21,7 +21,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Prefetch
 
-from crf.models import HAQ, MMT8, ClassificationAssessment, Visit
+from crf.models import HAQ, MMT8, AdverseEventRelation, ClassificationAssessment, Visit
+from crf.outcome_documents import OUTCOME_PREFETCH, OUTCOME_SELECT, one_to_one
 from crf.submission.building import PatientRows, audit_snapshot, patient_rows, rows_clean
 from crf.submission.reading import PatientRead, read_patient_document
 from registry.documents import join
@@ -34,7 +35,7 @@ def plain_rows(site: Site, index: int, read: PatientRead) -> PatientRows | None:
     None is not an error: the caller sends such a patient to the upsert, which names every
     problem.
     """
-    if read.errors:
+    if read.errors or read.unresolved_related():
         return None
     rows = patient_rows(site, index, read)
     try:
@@ -54,10 +55,11 @@ def stored_patients(site: Site, patient_ids: Iterable[str]) -> dict[str, Patient
     return {
         patient.patient_id: patient
         for patient in Patient.objects.filter(site=site, patient_id__in=set(patient_ids))
-        .select_related("classification")
+        .select_related("classification", *OUTCOME_SELECT)
         .prefetch_related(
             "autoantibodies",
             "treatments",
+            *OUTCOME_PREFETCH,
             Prefetch(
                 "visits",
                 queryset=Visit.objects.select_related("mmt8", "haq").prefetch_related("labs"),
@@ -119,6 +121,8 @@ def is_unchanged(rows: PatientRows, stored: Patient) -> bool:
             return False
         if not all(_same(labs[lab.enzyme], lab) for lab in visit_rows.labs):
             return False
+    if not _outcomes_unchanged(rows, stored):
+        return False
     # Answer with the stored records' ids.
     rows.patient = stored
     if rows.classification is not None:
@@ -126,6 +130,43 @@ def is_unchanged(rows: PatientRows, stored: Patient) -> bool:
     for visit_rows in rows.visits:
         visit_rows.visit = visits[visit_rows.visit.visit_date]
     return True
+
+
+def _outcomes_unchanged(rows: PatientRows, stored: Patient) -> bool:
+    """is_unchanged over the outcome records; if so, rows' records become the stored ones (for
+    the answer's ids). A scan or event is the document's whole record, its suspect episodes
+    included; those absent from the document are kept, as the upsert keeps them."""
+    vital, lung = one_to_one(stored, "vital_status"), one_to_one(stored, "lung")
+    if rows.vital_status is not None and not _same(vital, rows.vital_status):
+        return False
+    if rows.lung is not None and not _same(lung, rows.lung):
+        return False
+    scans = {scan.date: scan for scan in stored.hrct_assessments.all()}
+    if not all(_same(scans.get(scan.date), scan) for scan in rows.hrct):
+        return False
+    events = {(e.category, e.term, e.onset_date): e for e in stored.adverse_events.all()}
+    sent_relations: dict[int, set] = {}
+    for relation in rows.relations:
+        sent_relations.setdefault(id(relation.adverse_event), set()).add(_relation_key(relation))
+    matched = []
+    for event in rows.adverse_events:
+        found = events.get((event.category, event.term, event.onset_date))
+        if found is None or not _same(found, event):
+            return False
+        stored_relations = {_relation_key(relation) for relation in found.relations.all()}
+        if stored_relations != sent_relations.get(id(event), set()):
+            return False
+        matched.append(found)
+    rows.vital_status = vital if rows.vital_status is not None else None
+    rows.lung = lung if rows.lung is not None else None
+    rows.hrct = [scans[scan.date] for scan in rows.hrct]
+    rows.adverse_events = matched
+    return True
+
+
+def _relation_key(relation: AdverseEventRelation) -> tuple:
+    episode = relation.episode
+    return (episode.drug, episode.start_date, relation.relatedness, relation.action)
 
 
 def read_patients(documents: Sequence[Any]) -> list[PatientRead]:

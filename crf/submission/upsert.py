@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from crf.classification import classification_save
 from crf.services import integrity_to_error, validation_to_input_error, visit_write
+from crf.submission.outcomes import outcomes_save
 from crf.submission.reading import ANTIBODIES, TREATMENTS, PatientRead, read_patient_document
 from registry.audit import Actor
 from registry.documents import join
@@ -84,6 +85,8 @@ def patient_read_save(*, actor: Actor, site: Site, read: PatientRead) -> dict[st
                 )
                 classification = {"status": status, "id": assessment.pk}
                 nested_changed |= status != "unchanged"
+            outcome_results = outcomes_save(actor=actor, patient=patient, read=read)
+            nested_changed |= _any_changed(outcome_results)
     except ValidationError as exc:
         raise validation_to_input_error(exc, path) from None
     except IntegrityError as exc:
@@ -99,7 +102,15 @@ def patient_read_save(*, actor: Actor, site: Site, read: PatientRead) -> dict[st
         "status": outcome,
         "id": patient.pk,
         "visits": visit_results,
+        **outcome_results,
     }
     if classification is not None:
         answer["classification"] = classification
     return answer
+
+
+def _any_changed(results: dict[str, Any]) -> bool:
+    """Whether a record of crf.submission.outcomes' results was created or updated."""
+    records = [results["vital_status"], results["lung"], *results["hrct"]]
+    records += results["adverse_events"]
+    return any(r is not None and r["status"] != "unchanged" for r in records)

@@ -19,7 +19,17 @@ from django.http import HttpRequest
 from crf.demo.accounts import demo_people_ensure, demo_sites_ensure
 from crf.demo.cohort import CohortGenerator
 from crf.demo.sites import demo_sites
-from crf.models import HAQ, MMT8, LabResult, Signature, Visit
+from crf.models import (
+    HAQ,
+    MMT8,
+    AdverseEvent,
+    HRCTAssessment,
+    LabResult,
+    LungStatus,
+    Signature,
+    Visit,
+    VitalStatus,
+)
 from crf.submission import BulkPatient, patients_bulk_create
 from registry.errors import InputError
 from registry.models import (
@@ -68,6 +78,10 @@ def canonical_dump() -> dict:
         "haq": _rows(HAQ, visit),
         "labs": _rows(LabResult, visit),
         "signatures": _rows(Signature, (*visit, "signer__username")),
+        "vital_status": _rows(VitalStatus, patient),
+        "lung": _rows(LungStatus, patient),
+        "hrct": _rows(HRCTAssessment, patient),
+        "adverse_events": _rows(AdverseEvent, patient),
         "audit": sorted(Counter(AuditEvent.objects.values_list("object_type", "action")).items()),
     }
 
@@ -194,7 +208,8 @@ def test_bulk_creation_stores_what_the_service_stores_and_audits_every_object(co
     )
     assert created == {
         "patients": 1, "autoantibodies": 1, "treatments": 1, "visits": 1, "mmt8": 1, "haq": 1,
-        "labs": 2, "audit_events": 8,
+        "labs": 2, "vital_status": 0, "lung": 0, "hrct": 0, "adverse_events": 0,
+        "adverse_event_relations": 0, "audit_events": 8,
     }  # fmt: skip
     patient = Patient.objects.get()
     assert (patient.patient_id, patient.serology_group) == ("MAN-0001", "mda5")

@@ -45,6 +45,7 @@ from web.views.common import (
     reason_errors,
 )
 from web.views.invitations import invitations_of
+from web.views.outcomes import outcomes_context
 
 # ACR/EULAR category thresholds (SCORING.md §3), drawn as guides on the TIS chart.
 TIS_GUIDES = {
@@ -292,6 +293,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context["invitations"] = invitations_of(patient)
     context["refractory"] = refractory_record(patient.pk)
     context["can_attest"] = web_state(request).can(Step.ATTEST_REFRACTORY, patient.site_id)
+    context.update(outcomes_context(patient))
     return render(request, "web/patient_detail.html", context)
 
 
