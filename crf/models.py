@@ -549,5 +549,14 @@ class RefractoryAttestation(models.Model):
         return f"{self.attester_name} attested {self.definition} for {self.patient}"
 
 
+# Vital status, lung disease, HRCT and adverse events, in their own module (crf/outcome_models.py).
+from crf.outcome_models import (  # noqa: E402, F401
+    AdverseEvent,
+    AdverseEventRelation,
+    HRCTAssessment,
+    LungStatus,
+    VitalStatus,
+)
+
 # Patients' invitations to answer their own instruments, in their own module (crf/pro_models.py).
 from crf.pro_models import ProInvitation  # noqa: E402, F401
