@@ -215,3 +215,12 @@ class EpisodeRefractory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.definition} at the start of episode {self.episode_id}: {self.status}"
+
+
+# Derived outcomes (survival, lung progression, safety), in their own module.
+from scoring.outcome_models import (  # noqa: E402, F401
+    EpisodeAdverseEvent,
+    EpisodeSurvival,
+    FollowUp,
+    LungProgression,
+)

@@ -32,6 +32,7 @@ from registry.fastwrite import insert_events
 from registry.models import AuditEvent, Patient
 from scoring.compute import Outcome, Scorer
 from scoring.models import ResponseEpisode, ResponseRecord
+from scoring.outcomes import outcomes_write
 from scoring.planning import WORSENING, ExpectedRow, PatientInputs, expected_rows, row_inputs_json
 from scoring.refractory import refractory_write
 from scoring.selectors import OUTCOME_FIELDS, StoredRow, load_inputs, stored_of, stored_rows
@@ -191,6 +192,8 @@ def _score(patient_ids: Iterable[int], force: bool, computed_by: str) -> Scoring
     )
     # After the response records: the refractory status reads the ones just written.
     refractory_write(patient_ids=list(inputs), computed_by=computed_by, force=force)
+    # Survival, lung progression and treatment-emergent adverse events (scoring/outcomes.py).
+    outcomes_write(patient_ids=list(inputs), computed_by=computed_by, force=force)
     return ScoringSummary(len(inputs), len(rows), unchanged, len(obsolete), failed, frozen)
 
 
