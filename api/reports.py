@@ -23,7 +23,8 @@ from rest_framework.views import APIView
 
 from api.schema import ref
 from registry.errors import InputError
-from reports import builders
+from reports import builders, xlsx
+from reports.disclosure import MIN_PATIENTS, Disclosure
 from reports.filters import GroupBy, Stratify, parse_filters
 from reports.outcomes import OutcomesReport, outcomes_by_treatment
 from reports.selectors import episodes_for_drilldown, outcome_rows
@@ -54,7 +55,7 @@ class XLSXRenderer(BaseRenderer):
     def render(self, data: Any, accepted_media_type: Any = None, context: Any = None) -> Any:
         request = (context or {})["request"]
         episodes = episodes_for_drilldown(request.user, data.filters)
-        return builders.workbook(
+        return xlsx.workbook(
             data, outcome_rows(episodes, detail=True), episode_total=episodes.count()
         )
 
@@ -71,8 +72,8 @@ class FormatNegotiation(DefaultContentNegotiation):
 
 
 class _ProportionSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    of = serializers.IntegerField(help_text="The denominator.")
+    count = serializers.IntegerField(allow_null=True)
+    of = serializers.IntegerField(allow_null=True, help_text="The denominator.")
     percent = serializers.FloatField(allow_null=True)
     ci95 = serializers.ListField(
         child=serializers.FloatField(),
@@ -82,20 +83,22 @@ class _ProportionSerializer(serializers.Serializer):
 
 
 class _SummarySerializer(serializers.Serializer):
-    n = serializers.IntegerField()
+    n = serializers.IntegerField(allow_null=True)
     median = serializers.FloatField(allow_null=True)
     iqr = serializers.ListField(child=serializers.FloatField(), allow_null=True)
 
 
 class _CategoriesSerializer(serializers.Serializer):
-    none = serializers.IntegerField()
-    minimal = serializers.IntegerField()
-    moderate = serializers.IntegerField()
-    major = serializers.IntegerField()
+    none = serializers.IntegerField(allow_null=True)
+    minimal = serializers.IntegerField(allow_null=True)
+    moderate = serializers.IntegerField(allow_null=True)
+    major = serializers.IntegerField(allow_null=True)
 
 
 class _BestCategorySerializer(_CategoriesSerializer):
-    not_computed = serializers.IntegerField(help_text="Evaluable, TIS not computable.")
+    not_computed = serializers.IntegerField(
+        allow_null=True, help_text="Evaluable, TIS not computable."
+    )
 
 
 class _WeekSerializer(serializers.Serializer):
@@ -104,22 +107,24 @@ class _WeekSerializer(serializers.Serializer):
 
 
 class _TimeToDoiSerializer(serializers.Serializer):
-    n = serializers.IntegerField()
-    events = serializers.IntegerField()
+    n = serializers.IntegerField(allow_null=True)
+    events = serializers.IntegerField(allow_null=True)
     median_days = serializers.FloatField(allow_null=True, help_text="Kaplan–Meier median.")
 
 
 class OutcomeRowSerializer(serializers.Serializer):
+    """One row; a suppressed row (`suppressed`) has every figure null, its labels kept."""
+
     treatment = serializers.CharField(help_text="Drug or drug class code (group_by).")
     treatment_label = serializers.CharField()
     stratum = serializers.CharField(allow_null=True)
     stratum_label = serializers.CharField(allow_null=True)
-    episodes = serializers.IntegerField()
-    with_baseline = serializers.IntegerField()
-    evaluable = serializers.IntegerField()
-    doi_responders = serializers.IntegerField()
-    confirmed_responders = serializers.IntegerField()
-    confirmed_deteriorations = serializers.IntegerField()
+    episodes = serializers.IntegerField(allow_null=True)
+    with_baseline = serializers.IntegerField(allow_null=True)
+    evaluable = serializers.IntegerField(allow_null=True)
+    doi_responders = serializers.IntegerField(allow_null=True)
+    confirmed_responders = serializers.IntegerField(allow_null=True)
+    confirmed_deteriorations = serializers.IntegerField(allow_null=True)
     best_category = _BestCategorySerializer()
     median_tis = serializers.FloatField(allow_null=True, help_text="Median best TIS.")
     tis = _SummarySerializer()
@@ -127,16 +132,26 @@ class OutcomeRowSerializer(serializers.Serializer):
     weeks = serializers.DictField(child=_WeekSerializer(), help_text='Keys "12", "24", "52".')
     time_to_doi = _TimeToDoiSerializer()
     glucocorticoid_change = _SummarySerializer()
-    pending_records = serializers.IntegerField()
-    failed_records = serializers.IntegerField()
+    pending_records = serializers.IntegerField(allow_null=True)
+    failed_records = serializers.IntegerField(allow_null=True)
+    suppressed = serializers.BooleanField(
+        help_text=(
+            f"Computed from fewer than {MIN_PATIENTS} patients, at least one at a site you are "
+            "not a member of (never for a data manager, nor for your own sites' data alone): "
+            "every figure of the row is null."
+        )
+    )
 
 
 class OutcomesReportSerializer(serializers.Serializer):
     filters = serializers.DictField()
     generated_at = serializers.DateTimeField()
-    episodes = serializers.IntegerField()
-    pending_records = serializers.IntegerField()
-    failed_records = serializers.IntegerField()
+    episodes = serializers.IntegerField(allow_null=True)
+    pending_records = serializers.IntegerField(allow_null=True)
+    failed_records = serializers.IntegerField(allow_null=True)
+    suppressed = serializers.BooleanField(
+        help_text="The totals above are withheld as a row would be (they are null)."
+    )
     rows = OutcomeRowSerializer(many=True)
 
 
@@ -207,7 +222,9 @@ class OutcomesByTreatmentView(APIView):
         require_report(request.user)
         params = request.query_params.copy()
         params.pop("format", None)
-        report = outcomes_by_treatment(parse_filters(params))
+        report = outcomes_by_treatment(
+            parse_filters(params), disclosure=Disclosure.for_user(request.user)
+        )
         renderer = request.accepted_renderer
         if renderer.format == "json":
             return Response(OutcomesReportSerializer(builders.report_json(report)).data)

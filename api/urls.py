@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import invitations, views
+from api import fhir, invitations, views
 
 app_name = "api"
 
@@ -54,6 +54,15 @@ def _routes(suffix: str) -> list:
             rf"^v1/pro-invitations/{ID}/revoke{suffix}$",
             invitations.ProInvitationRevokeView.as_view(),
             name=name("pro-invitation-revoke"),
+        ),
+        # FHIR R4 export (api/fhir.py).
+        re_path(
+            rf"^v1/patients/{ID}/fhir{suffix}$",
+            fhir.PatientFhirView.as_view(),
+            name=name("patient-fhir"),
+        ),
+        re_path(
+            rf"^v1/exports/fhir{suffix}$", fhir.FhirExportView.as_view(), name=name("exports-fhir")
         ),
     ]
 

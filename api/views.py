@@ -255,9 +255,10 @@ class PatientListView(generics.ListAPIView):
             # A patient changed when it or anything nested in it changed; nested records have
             # no timestamps of their own, but every change of them is in the audit trail
             # (served by the registry_audit_patient index).
+            # An export of the patient is in the trail too, but changes nothing.
             nested = AuditEvent.objects.filter(
                 patient_id=OuterRef("pk"), at__gte=since, object_type__in=PATIENT_AUDIT_TYPES
-            )
+            ).exclude(action=AuditEvent.Action.EXPORT)
             patients = patients.filter(Q(updated_at__gte=since) | Exists(nested))
         return patients.select_related("site").prefetch_related(
             "autoantibodies",

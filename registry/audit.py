@@ -124,3 +124,30 @@ def audit_events(
 def audit_write(events: list[AuditEvent]) -> None:
     if events:
         AuditEvent.objects.bulk_create(events)
+
+
+def export_event(
+    actor: Actor,
+    *,
+    object_type: str,
+    object_id: int,
+    site_id: int | None,
+    patient_id: int | None = None,
+    detail: dict[str, Any],
+) -> AuditEvent:
+    """An unsaved audit event saying that `actor` exported this record (a patient) or this site's
+    records (a bulk export, one event per site whose data left): `detail` (format, resource
+    types, ...) is stored as JSON in `new_value`. audit_write saves it."""
+    return AuditEvent(
+        actor_id=actor.user_id,
+        source=actor.source,
+        action=AuditEvent.Action.EXPORT,
+        site_id=site_id,
+        patient_id=patient_id,
+        object_type=object_type,
+        object_id=object_id,
+        field="",
+        old_value=None,
+        new_value=json.dumps(detail, sort_keys=True),
+        reason=actor.reason,
+    )

@@ -296,6 +296,9 @@ class AuditEvent(models.Model):
         CREATE = "create", "Create"
         UPDATE = "update", "Update"
         DELETE = "delete", "Delete"
+        # Data leaving the registry in bulk or per patient (interchange's exports): who took
+        # what, when, through which path; `new_value` says what was exported.
+        EXPORT = "export", "Export"
 
     at = models.DateTimeField(auto_now_add=True)
     actor = models.ForeignKey(

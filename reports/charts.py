@@ -116,6 +116,11 @@ def _short(text: str, limit: int = 30) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _shown_rows(report: OutcomesReport) -> list[OutcomeRow]:
+    """The rows a chart may draw: not those withheld from the viewer (reports.disclosure)."""
+    return [row for row in report.rows if not row.suppressed]
+
+
 def _largest(rows: Sequence[OutcomeRow], limit: int) -> list[OutcomeRow]:
     """The `limit` rows with the most evaluable episodes, in report order."""
     chosen = sorted(rows, key=lambda r: -r.evaluable.count)[:limit]
@@ -139,7 +144,7 @@ def _legend(chart: Chart, entries: Sequence[tuple[str, str]], y: float, left: fl
 
 def best_category_chart(report: OutcomesReport) -> Chart:
     """Stacked bars: the best ACR/EULAR category of the evaluable episodes, per treatment."""
-    rows = [row for row in report.rows if row.evaluable.count]
+    rows = [row for row in _shown_rows(report) if row.evaluable.count]
     shown = _largest(rows, MAX_BARS)
     label_width = 230
     left, right = label_width + 10, WIDTH - 20
@@ -208,7 +213,7 @@ def _plot_frame(
 
 def time_to_doi_chart(report: OutcomesReport) -> Chart:
     """Cumulative proportion meeting the IMACS DOI (1 − Kaplan–Meier) by weeks of treatment."""
-    rows = [row for row in report.rows if row.time_to_doi.n]
+    rows = [row for row in _shown_rows(report) if row.time_to_doi.n]
     shown = _largest(rows, MAX_SERIES)
     chart = Chart(
         "chart-time-to-doi",
@@ -271,7 +276,7 @@ def time_to_doi_chart(report: OutcomesReport) -> Chart:
 
 def tis_over_time_chart(report: OutcomesReport) -> Chart:
     """Median TIS (with interquartile range) at weeks 12, 24 and 52, by treatment."""
-    rows = [row for row in report.rows if any(row.weeks[w].tis.n for w in WEEKS)]
+    rows = [row for row in _shown_rows(report) if any(row.weeks[w].tis.n for w in WEEKS)]
     shown = _largest(rows, MAX_SERIES)
     chart = Chart(
         "chart-tis-over-time", "Total improvement score over time (median and IQR)", WIDTH, 360

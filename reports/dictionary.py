@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reports.disclosure import MIN_PATIENTS, SUPPRESSED
 from reports.selectors import WEEK_TOLERANCE_DAYS, WEEKS
 
 
@@ -43,6 +44,22 @@ RULES: tuple[tuple[str, str], ...] = (
         "Only response records with status done. An evaluable episode whose records are pending "
         "or failed counts as not meeting the outcome (non-responder imputation); the numbers of "
         "pending and failed records are reported beside the counts.",
+    ),
+    (
+        "Signed visits",
+        "A signed (locked) visit keeps the scores it was signed with. When an episode's start, "
+        "stop or baseline visit changes afterwards, a signed score against a baseline the "
+        "episode no longer has, or of a visit outside its window, is not counted for the "
+        "episode (the visit's page marks it as signed against an earlier baseline); the "
+        "comparisons the episode now calls for are scored as usual.",
+    ),
+    (
+        "Small cells",
+        f"For anyone but a data manager, a row computed from fewer than {MIN_PATIENTS} patients, "
+        "at least one of them at a site you are not a member of, is suppressed: its figures "
+        f'show as "{SUPPRESSED}" (null in the API, which marks the row "suppressed") and the '
+        "charts leave it out; so are the report's totals when the whole report is such a row. "
+        "Rows of your own sites' patients alone are always shown.",
     ),
     (
         "Overlapping treatments",
@@ -220,7 +237,11 @@ LONG_COLUMNS: tuple[Column, ...] = (
     Column("reference_date", "Date of the reference visit."),
     Column("reference_kind", "baseline (the patient's baseline) or treatment (an episode's)."),
     Column("days_from_reference", "Days from the reference visit to the scored visit."),
-    Column("episode_ids", "Treatment episodes whose baseline is the reference (space-separated)."),
+    Column(
+        "episode_ids",
+        "Treatment episodes whose baseline is the reference and whose window holds the visit, as "
+        "the episodes are now (space-separated).",
+    ),
     Column("episode_drugs", "Their drug codes, in the same order."),
     Column("glucocorticoid_mg_per_day", "Glucocorticoid dose at the scored visit (mg/day)."),
     Column(

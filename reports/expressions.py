@@ -1,4 +1,5 @@
-"""Date arithmetic and derived patient columns as SQL, the same on SQLite and PostgreSQL.
+"""Date arithmetic, derived patient columns and the episode reference rule as SQL, the same on
+SQLite and PostgreSQL.
 
 Django's own `F("start_date") - timedelta(days=30)` works on both databases, but on SQLite it
 becomes a call into Python for every row and on PostgreSQL a timestamp; the reports run these
@@ -6,24 +7,35 @@ expressions on every treatment episode of the registry, inside correlated subque
 written here as the plain SQL each database evaluates natively.
 """
 
+from datetime import date
 from typing import Any
 
 from django.db.models import (
     Case,
     CharField,
     DateField,
+    Exists,
     Expression,
     F,
     Func,
     IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
     Value,
     When,
 )
-from django.db.models.functions import ExtractMonth, ExtractYear
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.db.models.lookups import LessThan
 
+from crf.models import Visit
 from scoring.instruments import ADULT, JUVENILE
 from scoring.instruments.population import JUVENILE_BEFORE_AGE
+from scoring.planning import EPISODE_WINDOW
+
+# DESIGN.md "References for a response": an episode's baseline is the latest visit from 30 days
+# before its start up to the start; its scored visits run to 30 days after the stop date.
+EPISODE_WINDOW_DAYS = EPISODE_WINDOW.days
 
 
 class AddDays(Func):
@@ -91,3 +103,68 @@ def population(prefix: str = "") -> Expression:
         default=Value(ADULT),
         output_field=CharField(),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# An episode's references as they are now (scoring.selectors.plan_comparisons, in SQL)
+#
+# `episode` is the lookup path from the model of the query these subqueries sit in to the
+# treatment episode: "" when that query is over episodes, "episode__" over ResponseEpisode links.
+
+
+def baseline_visits(episode: str = "") -> QuerySet[Visit]:
+    """The visits that may be the episode's baseline, the one the planner chooses first: from
+    30 days before its start up to the start, the latest (by date, then id, as the planner
+    orders them; a patient's visits have distinct dates anyway)."""
+    return Visit.objects.filter(
+        patient_id=OuterRef(f"{episode}patient_id"),
+        visit_date__gte=AddDays(OuterRef(f"{episode}start_date"), -EPISODE_WINDOW_DAYS),
+        visit_date__lte=OuterRef(f"{episode}start_date"),
+    ).order_by("-visit_date", "-id")
+
+
+def window_visits(episode: str = "") -> QuerySet[Visit]:
+    """The visits scored for the episode, latest first: after its start, to 30 days after its
+    stop. An ongoing episode's window has no end: far enough in the future stands in for it."""
+    return Visit.objects.filter(
+        patient_id=OuterRef(f"{episode}patient_id"),
+        visit_date__gt=OuterRef(f"{episode}start_date"),
+        visit_date__lte=Coalesce(
+            AddDays(OuterRef(f"{episode}stop_date"), EPISODE_WINDOW_DAYS),
+            Value(date(9999, 12, 31)),
+        ),
+    ).order_by("-visit_date", "-id")
+
+
+def measures_episode(record: str, episode: str) -> Q:
+    """Whether the response record at lookup path `record` measures the response of the
+    episode at `episode` (both joined in the same query) as the episode is now: scored against
+    the episode's current baseline, at a visit inside its current window.
+
+    The scoring pipeline links a record to the episodes it measured when it was computed. A
+    signed (locked) visit's records are frozen with those links (issue 8), so after the
+    episode's start, stop or baseline visit changes, a frozen link can point at a comparison
+    the episode no longer has: the reports count a link only when this holds.
+
+    The baseline as the planner chooses it (`baseline_visits`), written so that the database
+    checks it row by row without a subquery per link: the reference lies from 30 days before
+    the start up to the start, and no visit of the patient comes after it up to the start (a
+    patient's visits have distinct dates). Never NULL, so `exclude()` is its complement.
+    """
+    start = F(f"{episode}start_date")
+    reference_date = f"{record}reference_visit__visit_date"
+    later_baseline = Visit.objects.filter(
+        patient_id=OuterRef(f"{episode}patient_id"),
+        visit_date__gt=OuterRef(reference_date),
+        visit_date__lte=OuterRef(f"{episode}start_date"),
+    )
+    return Q(
+        **{
+            f"{reference_date}__gte": AddDays(start, -EPISODE_WINDOW_DAYS),
+            f"{reference_date}__lte": start,
+            f"{record}visit__visit_date__gt": start,
+            f"{record}visit__visit_date__lte": Coalesce(
+                AddDays(F(f"{episode}stop_date"), EPISODE_WINDOW_DAYS), Value(date(9999, 12, 31))
+            ),
+        }
+    ) & ~Exists(later_baseline)

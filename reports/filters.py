@@ -7,6 +7,7 @@ value raises registry.errors.InputError naming the parameter; nothing is guessed
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -126,11 +127,20 @@ class ReportFilters:
         return urlencode(self.query_pairs(**overrides))
 
 
+# Exactly YYYY-MM-DD, in ASCII digits: date.fromisoformat alone also takes "20200110" and ISO
+# week dates ("2020-W02-5").
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _raw(params: Any, name: str) -> list[Any]:
+    """The values of a parameter as sent (an empty `start_to=` is one empty value)."""
+    return params.getlist(name) if hasattr(params, "getlist") else _as_list(params.get(name))
+
+
 def _values(params: Any, name: str) -> list[str]:
     """Every value of a parameter: repeated (`site=A&site=B`) or comma-separated (`site=A,B`)."""
-    raw = params.getlist(name) if hasattr(params, "getlist") else _as_list(params.get(name))
     values: list[str] = []
-    for item in raw:
+    for item in _raw(params, name):
         for part in str(item).split(","):
             part = part.strip()
             if part and part not in values:
@@ -144,14 +154,25 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+def _blank(errors: list[tuple[str, str]], params: Any, name: str, expected: str) -> None:
+    """A single-valued parameter that is present but empty (`start_to=`) is an error: it is not
+    what the schema describes, and reading it as "no filter" would answer a question that was
+    not asked. (A form's empty field is removed before parsing: parse_filters' `form`.)"""
+    if any(item is not None for item in _raw(params, name)):
+        errors.append((name, f"Empty: give {expected}, or leave the parameter out."))
+
+
 def _date(errors: list[tuple[str, str]], params: Any, name: str) -> date | None:
     values = _values(params, name)
     if not values:
+        _blank(errors, params, name, "a date as YYYY-MM-DD")
         return None
     if len(values) > 1:
         errors.append((name, "Give one date."))
         return None
     try:
+        if not _DATE.fullmatch(values[0]):
+            raise ValueError
         return date.fromisoformat(values[0])
     except ValueError:
         errors.append((name, f"Not a date (YYYY-MM-DD): {values[0]!r}."))
@@ -163,6 +184,7 @@ def _one_of(
 ) -> str | None:
     values = _values(params, name)
     if not values:
+        _blank(errors, params, name, f"one of: {', '.join(allowed)}")
         return None
     if len(values) > 1 or values[0] not in allowed:
         errors.append((name, f"Must be one of: {', '.join(allowed)}."))
@@ -170,11 +192,26 @@ def _one_of(
     return values[0]
 
 
-def parse_filters(params: Mapping[str, Any] | Any) -> ReportFilters:
+def without_blanks(params: Any) -> dict[str, list[str]]:
+    """A submitted form's parameters without its empty fields ("Both", no date), which a form
+    sends as `population=&start_to=` and which mean "no filter" there."""
+    items = params.lists() if hasattr(params, "lists") else params.items()
+    found: dict[str, list[str]] = {}
+    for name, values in items:
+        kept = [value for value in _as_list(values) if value not in (None, "")]
+        if kept:
+            found[name] = kept
+    return found
+
+
+def parse_filters(params: Mapping[str, Any] | Any, *, form: bool = False) -> ReportFilters:
     """ReportFilters from query parameters (a QueryDict, or a plain dict as export jobs store).
 
-    Raises InputError naming every bad parameter.
+    Raises InputError naming every bad parameter, including a single-valued one sent empty
+    (`start_to=`), except with `form`: the filter form of the pages sends its empty fields.
     """
+    if form:
+        params = without_blanks(params)
     errors: list[tuple[str, str]] = []
     lists: dict[str, tuple[str, ...]] = {}
     for parameter, (attribute, allowed) in _LISTS.items():

@@ -12,19 +12,23 @@ wanted). Which episodes count for what (DESIGN.md, issue 7):
   imputation, as the trials count missing outcomes — and the pending and failed records are
   shown beside the counts;
 - each episode is evaluated on its own: a patient on two overlapping treatments contributes a
-  response to each of them, as the registry cannot tell which drug caused it.
+  response to each of them, as the registry cannot tell which drug caused it;
+- a row (and the report's totals) computed from fewer than 5 patients, one of them at a site the
+  viewer is not a member of, is suppressed for that viewer (reports.disclosure): it keeps its
+  labels and no figure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
 
 from registry.vocabularies import DRUG_CLASS, Diagnosis, Drug, DrugClass, SerologyGroup
+from reports.disclosure import Disclosure, Tally
 from reports.filters import REFRACTORY_CHOICES, GroupBy, ReportFilters, Stratify
 from reports.selectors import (
     CATEGORIES,
@@ -97,6 +101,8 @@ class OutcomeRow:
     glucocorticoid_change: Summary
     pending_records: int
     failed_records: int
+    # Withheld from the viewer (reports.disclosure): every figure above is empty.
+    suppressed: bool = False
 
 
 @dataclass
@@ -117,8 +123,10 @@ class _Accumulator:
     )
     times: list[tuple[int, bool]] = field(default_factory=list)
     gc_changes: list[float] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
 
     def add(self, episode: EpisodeOutcome) -> None:
+        self.tally.add(episode.patient_id, episode.site)
         self.episodes += 1
         self.pending += episode.pending
         self.failed += episode.failed
@@ -146,7 +154,13 @@ class _Accumulator:
         if change is not None:
             self.gc_changes.append(change)
 
-    def row(self, filters: ReportFilters, treatment: str, stratum: str | None) -> OutcomeRow:
+    def row(
+        self, filters: ReportFilters, treatment: str, stratum: str | None, disclosure: Disclosure
+    ) -> OutcomeRow:
+        if disclosure.suppresses(self.tally):
+            # Built from nothing, so that no figure of it can be shown by mistake.
+            row = _Accumulator().row(filters, treatment, stratum, disclosure)
+            return replace(row, suppressed=True)
         evaluable = self.evaluable
         categorised = sum(self.categories.values())
         best = {name: proportion(count, evaluable) for name, count in self.categories.items()}
@@ -179,10 +193,16 @@ class _Accumulator:
 class OutcomesReport:
     filters: ReportFilters
     rows: list[OutcomeRow]
-    episodes: int
-    pending_records: int
-    failed_records: int
+    # Totals over every row, suppressed ones included (counts of episodes and records, no
+    # outcome); None when the report as a whole is withheld from the viewer.
+    episodes: int | None
+    pending_records: int | None
+    failed_records: int | None
     generated_at: datetime
+
+    @property
+    def suppressed(self) -> bool:
+        return self.episodes is None
 
 
 def _stratum_of(stratify: str | None, episode: EpisodeOutcome) -> str | None:
@@ -209,8 +229,11 @@ def _stratum_order(stratify: str | None, code: str | None) -> Any:
     return code or ""
 
 
-def aggregate(filters: ReportFilters, episodes: Iterable[EpisodeOutcome]) -> OutcomesReport:
-    """Fold episode outcomes into one row per (stratum, treatment), in vocabulary order."""
+def aggregate(
+    filters: ReportFilters, episodes: Iterable[EpisodeOutcome], disclosure: Disclosure
+) -> OutcomesReport:
+    """Fold episode outcomes into one row per (stratum, treatment), in vocabulary order, as
+    `disclosure`'s user may read them."""
     groups: dict[tuple[str | None, str], _Accumulator] = {}
     by_class = filters.group_by == GroupBy.DRUG_CLASS
     for episode in episodes:
@@ -222,18 +245,23 @@ def aggregate(filters: ReportFilters, episodes: Iterable[EpisodeOutcome]) -> Out
         accumulator.add(episode)
     order = _CLASS_ORDER if by_class else _DRUG_ORDER
     keys = sorted(groups, key=lambda k: (_stratum_order(filters.stratify, k[0]), order[k[1]]))
-    rows = [groups[key].row(filters, key[1], key[0]) for key in keys]
+    rows = [groups[key].row(filters, key[1], key[0], disclosure) for key in keys]
+    everything = Tally()
+    for accumulator in groups.values():
+        everything.update(accumulator.tally)
+    withheld = disclosure.suppresses(everything)
     return OutcomesReport(
         filters=filters,
         rows=rows,
-        episodes=sum(row.episodes for row in rows),
-        pending_records=sum(row.pending_records for row in rows),
-        failed_records=sum(row.failed_records for row in rows),
+        episodes=None if withheld else sum(a.episodes for a in groups.values()),
+        pending_records=None if withheld else sum(a.pending for a in groups.values()),
+        failed_records=None if withheld else sum(a.failed for a in groups.values()),
         generated_at=timezone.now(),
     )
 
 
-def outcomes_by_treatment(filters: ReportFilters) -> OutcomesReport:
-    """The registry-wide outcomes report (aggregates only: callers need Action.REPORT)."""
+def outcomes_by_treatment(filters: ReportFilters, *, disclosure: Disclosure) -> OutcomesReport:
+    """The registry-wide outcomes report (aggregates only: callers need Action.REPORT), as the
+    user of `disclosure` may read it."""
     validate_sites(filters)
-    return aggregate(filters, outcome_rows(episodes_matching(filters)))
+    return aggregate(filters, outcome_rows(episodes_matching(filters)), disclosure)

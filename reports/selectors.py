@@ -2,10 +2,12 @@
 
 One query gives every treatment episode of a report with its outcome columns (`episode_outcomes`):
 the episode's reference visits come from the visits (DESIGN.md "References for a response"), its
-responses from the response records the scoring pipeline linked to it (scoring.ResponseEpisode:
-records whose reference is the episode's baseline and whose visit lies in its window), aggregated
-per episode in the database. Only records with status "done" give outcomes; records still pending
-(or failed) are counted so that the report can say how much is not scored yet.
+responses from the response records the scoring pipeline linked to it (scoring.ResponseEpisode),
+aggregated per episode in the database. A link counts only while it holds for the episode as it is
+now (reports.expressions.measures_episode): a signed visit's records keep the links they were
+signed with, and after the episode's baseline or window changes those are not its response. Only
+records with status "done" give outcomes; records still pending (or failed) are counted so that
+the report can say how much is not scored yet.
 
 Every count in a report is then an aggregate of these rows, streamed once (reports.outcomes);
 the drill-down pages, the episodes sheet and the long export read the same columns restricted to
@@ -14,7 +16,7 @@ the caller's own sites (registry.access, Action.READ).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -26,6 +28,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     IntegerField,
     JSONField,
     Max,
@@ -46,21 +49,23 @@ from registry.access import Action, restrict
 from registry.errors import InputError
 from registry.models import Site, TreatmentEpisode
 from registry.vocabularies import DRUG_CLASS
-from reports.expressions import AddDays, DaysBetween, population
+from reports.expressions import (
+    AddDays,
+    DaysBetween,
+    baseline_visits,
+    measures_episode,
+    population,
+    window_visits,
+)
 from reports.filters import ReportFilters
 from scoring.instruments import refractory
 from scoring.models import EpisodeRefractory, ResponseEpisode, ResponseRecord
-from scoring.planning import EPISODE_WINDOW
 
 DOI = ResponseRecord.Algorithm.IMACS_DOI
 TIS = ResponseRecord.Algorithm.ACR_EULAR
 WORSENING = ResponseRecord.Algorithm.WORSENING
 DONE = ResponseRecord.Status.DONE
 
-# DESIGN.md "References for a response": the baseline is the latest visit from 30 days before
-# the start up to the start; scored visits run to 30 days after the stop date. The scoring
-# pipeline links records to episodes by the same rule (scoring.planning.plan_comparisons).
-EPISODE_WINDOW_DAYS = EPISODE_WINDOW.days
 # Issue 7: TIS and category at weeks 12, 24 and 52 from the start of treatment, taken at the
 # visit nearest to the target day within ±4 weeks.
 WEEKS: tuple[int, ...] = (12, 24, 52)
@@ -141,25 +146,35 @@ def refractory_at_start() -> Exists:
 # Per-episode outcomes
 
 
-def _baseline_visits() -> QuerySet[Visit]:
-    """Visits that may be the baseline of the outer episode, latest first."""
-    return Visit.objects.filter(
-        patient_id=OuterRef("patient_id"),
-        visit_date__gte=AddDays(OuterRef("start_date"), -EPISODE_WINDOW_DAYS),
-        visit_date__lte=OuterRef("start_date"),
-    ).order_by("-visit_date")
+def measuring_links() -> QuerySet[ResponseEpisode]:
+    """The links of response records to the episodes whose response they measure now."""
+    return ResponseEpisode.objects.filter(measures_episode("record__", "episode__"))
 
 
-def _window_visits() -> QuerySet[Visit]:
-    """Visits scored for the outer episode (after its start, to 30 days after its stop), latest
-    first. An ongoing episode's window has no end: far enough in the future stands in for it."""
-    return Visit.objects.filter(
-        patient_id=OuterRef("patient_id"),
-        visit_date__gt=OuterRef("start_date"),
-        visit_date__lte=Coalesce(
-            AddDays(OuterRef("stop_date"), EPISODE_WINDOW_DAYS), Value(date(9999, 12, 31))
-        ),
-    ).order_by("-visit_date")
+def episode_records(episode_id: int) -> QuerySet[ResponseRecord]:
+    """The response records that measure one episode's response now (its detail page)."""
+    return ResponseRecord.objects.filter(
+        pk__in=measuring_links().filter(episode_id=episode_id).values("record_id")
+    )
+
+
+def signed_against_earlier_baseline(visit_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Per signed visit, the reference visits of its frozen records that are linked to a
+    treatment episode they no longer measure (`measures_episode`: the episode's baseline or
+    window has changed since the signing). The reports leave these out; the visit page says so.
+    One query."""
+    stale = (
+        ResponseEpisode.objects.filter(
+            record__visit_id__in=list(visit_ids), record__visit__status=Visit.Status.LOCKED
+        )
+        .exclude(measures_episode("record__", "episode__"))
+        .values_list("record__visit_id", "record__reference_visit_id")
+        .distinct()
+    )
+    found: dict[int, set[int]] = {}
+    for visit_id, reference_id in stale:
+        found.setdefault(visit_id, set()).add(reference_id)
+    return found
 
 
 def _confirmed_responses(episodes: QuerySet) -> QuerySet:
@@ -187,18 +202,24 @@ def _confirmed_responses(episodes: QuerySet) -> QuerySet:
     # `episode_id IN (subquery)` here by probing the link table once per listed episode for
     # every record, and the caller keeps only these episodes anyway.
     return (
-        ResponseEpisode.objects.filter(
-            record__algorithm=TIS, episode__patient__in=episodes.values("patient_id")
-        )
+        measuring_links()
+        .filter(record__algorithm=TIS, episode__patient__in=episodes.values("patient_id"))
         .annotate(pair=ExpressionWrapper(flag + previous, output_field=IntegerField()))
         .filter(pair=2)
         .values("episode_id")
     )
 
 
+# The outer episode's links to the response records that measure its response now: its links,
+# restricted in the join to those of `measuring_links` (a FilteredRelation whose condition is
+# one uncorrelated subquery, which the database evaluates once for the whole query, instead of
+# the rule written into each of the aggregates below).
+_LINKS = "measuring_links"
+
+
 def _link(name: str) -> str:
-    """The lookup from an episode to a field of its linked response records."""
-    return f"response_links__record__{name}"
+    """The lookup from an episode to a field of its response records (`_LINKS`)."""
+    return f"{_LINKS}__record__{name}"
 
 
 # Packing of `_week_key`: distance × 2 (+1) × _DISTANCE_UNIT + rank × _RANK_UNIT + score in tenths.
@@ -281,13 +302,15 @@ def episode_outcomes(episodes: QuerySet[TreatmentEpisode]) -> QuerySet[Treatment
     - confirmed_response, confirmed_deterioration (booleans): at least minimal improvement, or
       ProDERM worsening, at two consecutive follow-up visits of the episode.
     """
-    baseline = _baseline_visits()
-    window = _window_visits()
+    baseline = baseline_visits()
+    window = window_visits()
     day = DaysBetween(F(_link("visit__visit_date")), F("start_date"))
     done = Q(**{_link("status"): DONE})
     doi = Q(**{_link("algorithm"): DOI}) & done
     tis = Q(**{_link("algorithm"): TIS}) & done
-    return episodes.annotate(
+    measuring = measuring_links().filter(episode__in=episodes.values("pk")).values("pk")
+    links = FilteredRelation("response_links", condition=Q(response_links__in=Subquery(measuring)))
+    return episodes.alias(**{_LINKS: links}).annotate(
         baseline_date=Subquery(baseline.values("visit_date")[:1]),
         baseline_gc=Subquery(baseline.values("glucocorticoid_mg_per_day")[:1]),
         last_visit_date=Subquery(window.values("visit_date")[:1]),
@@ -514,9 +537,11 @@ def long_export_records(user: Any) -> QuerySet[ResponseRecord]:
 
 def long_export_links(user: Any) -> QuerySet[ResponseEpisode]:
     """The episodes of the same comparisons, in the same order (one algorithm's links: the
-    three records of a comparison are linked to the same episodes)."""
+    three records of a comparison are linked to the same episodes). Only the episodes whose
+    response a comparison measures now: a signed visit's record keeps its row in the export,
+    but not an episode whose baseline or window has changed since (`measuring_links`)."""
     links = restrict(
-        ResponseEpisode.objects.filter(record__algorithm=DOI),
+        measuring_links().filter(record__algorithm=DOI),
         user,
         Action.READ,
         site_field="record__patient__site",

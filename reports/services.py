@@ -19,11 +19,13 @@ from django.utils import timezone
 
 from registry.access import Action, can_anywhere
 from registry.errors import InputError
-from reports.builders import pdf, workbook
+from reports.disclosure import Disclosure
 from reports.filters import ReportFilters, parse_filters
 from reports.models import ExportJob
 from reports.outcomes import outcomes_by_treatment
+from reports.pdf import pdf
 from reports.selectors import episodes_for_drilldown, outcome_rows, validate_sites
+from reports.xlsx import workbook
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +113,7 @@ def export_job_build(*, job_id: int) -> str:
             return ExportJob.Status.FAILED
         filters = parse_filters(job.filters)
         progress(2, "Counting the outcomes")
-        report = outcomes_by_treatment(filters)
+        report = outcomes_by_treatment(filters, disclosure=Disclosure.for_user(job.user))
         if job.kind == ExportJob.Kind.XLSX:
             episodes = episodes_for_drilldown(job.user, filters)
             content = workbook(

@@ -8,6 +8,8 @@ import io
 import pytest
 from django.urls import reverse
 
+from tests.reports.conftest import patient, save_document, treatment, visit
+
 pytestmark = pytest.mark.django_db
 
 
@@ -16,12 +18,21 @@ def client_for(client, user):
     return client
 
 
-def test_investigator_sees_registry_wide_aggregates(client, cohort, people):
+def test_investigator_sees_registry_wide_aggregates(client, cohort, people, sites):
+    # Two more IVIG patients at BBB, so that IVIG's row has the 5 patients a row needs to be
+    # shown to AAA's investigator (reports.disclosure; the cohort alone has 3).
+    for number in (6, 7):
+        document = patient(
+            f"P{number}", diagnosis="polymyositis", antibody=None,
+            visits=[visit("2021-01-01", "BASELINE"), visit("2021-05-01", "MODERATE")],
+            treatments=[treatment("ivig", "2021-01-02")],
+        )  # fmt: skip
+        save_document(sites["BBB"], document)
     response = client_for(client, people["inv_a"]).get(reverse("reports:outcomes"))
     assert response.status_code == 200
     ivig = next(row for row in response.context["report"].rows if row.treatment == "ivig")
-    # IVIG episodes of both sites: E3 at AAA, E4 and E5 at BBB.
-    assert ivig.episodes == 3
+    # IVIG episodes of both sites: E3 at AAA, E4, E5 and the two new ones at BBB.
+    assert (ivig.episodes, ivig.suppressed) == (5, False)
 
 
 def test_investigator_drills_down_to_own_site_episodes_only(client, cohort, people):

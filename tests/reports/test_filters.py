@@ -55,3 +55,25 @@ def test_round_trips_through_the_stored_dict_and_the_query_string():
 def test_query_string_overrides():
     filters = ReportFilters(drugs=("ivig",), stratify="site")
     assert filters.query_string(stratify=None, site="AAA") == ("drug=ivig&group_by=drug&site=AAA")
+
+
+@pytest.mark.parametrize("name", ["start_from", "start_to", "population", "group_by", "stratify"])
+def test_a_single_valued_parameter_sent_empty_is_named(name):
+    with pytest.raises(InputError) as caught:
+        parse_filters(QueryDict(f"{name}="))
+    assert [field for field, _ in caught.value.errors] == [name]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["20200110", "2020-W02-5", "2020-1-10", "２０２０-01-10", " 2020-01-10x", "2020-01-1０"],
+)
+def test_dates_are_exactly_year_month_day(value):
+    with pytest.raises(InputError) as caught:
+        parse_filters({"start_to": value})
+    assert [field for field, _ in caught.value.errors] == ["start_to"]
+
+
+def test_a_forms_empty_fields_mean_no_filter():
+    params = QueryDict("start_from=&start_to=&population=&drug=ivig&stratify=")
+    assert parse_filters(params, form=True) == ReportFilters(drugs=("ivig",))

@@ -2,6 +2,7 @@
 
 import pytest
 
+from reports.disclosure import Disclosure
 from reports.filters import ReportFilters
 from reports.outcomes import outcomes_by_treatment
 from reports.selectors import episodes_matching, outcome_rows
@@ -81,7 +82,7 @@ def test_pending_records_give_no_outcome_and_are_counted(cohort):
 
 
 def test_outcomes_by_drug(cohort):
-    report = outcomes_by_treatment(ReportFilters())
+    report = outcomes_by_treatment(ReportFilters(), disclosure=Disclosure.registry_wide())
     assert [row.treatment for row in report.rows] == ["methotrexate", "rituximab", "ivig"]
     assert (report.episodes, report.pending_records, report.failed_records) == (6, 3, 0)
     rows = rows_by(report)
@@ -122,7 +123,9 @@ def test_outcomes_by_drug(cohort):
 
 
 def test_percentages_carry_wilson_intervals(cohort):
-    rituximab = rows_by(outcomes_by_treatment(ReportFilters()))[(None, "rituximab")]
+    rituximab = rows_by(
+        outcomes_by_treatment(ReportFilters(), disclosure=Disclosure.registry_wide())
+    )[(None, "rituximab")]
     share = rituximab.doi_responders
     # 1 of 2: Wilson 95 % interval 0.0945–0.9055.
     assert share.low == pytest.approx(0.09453, abs=1e-4)
@@ -130,7 +133,9 @@ def test_percentages_carry_wilson_intervals(cohort):
 
 
 def test_outcomes_by_drug_class(cohort):
-    report = outcomes_by_treatment(ReportFilters(group_by="drug_class"))
+    report = outcomes_by_treatment(
+        ReportFilters(group_by="drug_class"), disclosure=Disclosure.registry_wide()
+    )
     rows = rows_by(report)
     assert [row.treatment for row in report.rows] == [
         "conventional_immunosuppressant", "biologic", "immunoglobulin",
@@ -166,17 +171,21 @@ def test_outcomes_by_drug_class(cohort):
     ],
 )
 def test_filters_narrow_the_episodes(cohort, filters, expected):
-    report = outcomes_by_treatment(filters)
+    report = outcomes_by_treatment(filters, disclosure=Disclosure.registry_wide())
     assert {row.treatment: row.episodes for row in report.rows} == expected
 
 
 def test_an_empty_filter_result_is_an_empty_report(cohort):
-    report = outcomes_by_treatment(ReportFilters(drugs=("tofacitinib",)))
+    report = outcomes_by_treatment(
+        ReportFilters(drugs=("tofacitinib",)), disclosure=Disclosure.registry_wide()
+    )
     assert (report.rows, report.episodes, report.pending_records) == ([], 0, 0)
 
 
 def test_stratified_by_site(cohort):
-    report = outcomes_by_treatment(ReportFilters(stratify="site"))
+    report = outcomes_by_treatment(
+        ReportFilters(stratify="site"), disclosure=Disclosure.registry_wide()
+    )
     assert [(row.stratum, row.treatment, row.episodes) for row in report.rows] == [
         ("AAA", "methotrexate", 1), ("AAA", "rituximab", 2), ("AAA", "ivig", 1),
         ("BBB", "ivig", 2),
@@ -186,11 +195,19 @@ def test_stratified_by_site(cohort):
 
 
 def test_stratified_by_population_and_serology(cohort):
-    by_population = rows_by(outcomes_by_treatment(ReportFilters(stratify="population")))
+    by_population = rows_by(
+        outcomes_by_treatment(
+            ReportFilters(stratify="population"), disclosure=Disclosure.registry_wide()
+        )
+    )
     assert by_population[("juvenile", "ivig")].episodes == 1
     assert by_population[("adult", "ivig")].episodes == 2
     assert by_population[("juvenile", "ivig")].stratum_label == "Juvenile"
-    by_serology = rows_by(outcomes_by_treatment(ReportFilters(stratify="serology")))
+    by_serology = rows_by(
+        outcomes_by_treatment(
+            ReportFilters(stratify="serology"), disclosure=Disclosure.registry_wide()
+        )
+    )
     assert set(by_serology) == {
         ("mi2", "rituximab"), ("mi2", "methotrexate"), ("seronegative", "ivig"),
         ("antisynthetase", "ivig"), ("nxp2", "ivig"), ("imnm", "rituximab"),
@@ -201,7 +218,7 @@ def test_unknown_site_code_is_an_error_naming_the_parameter(cohort):
     from registry.errors import InputError
 
     with pytest.raises(InputError) as caught:
-        outcomes_by_treatment(ReportFilters(sites=("ZZZ",)))
+        outcomes_by_treatment(ReportFilters(sites=("ZZZ",)), disclosure=Disclosure.registry_wide())
     assert caught.value.errors[0][0] == "site"
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from reports.builders import csv_lines
 from reports.charts import report_charts, to_svg
+from reports.disclosure import Disclosure
 from reports.filters import ReportFilters
 from reports.outcomes import outcomes_by_treatment
 
@@ -64,7 +65,7 @@ def test_definitions_page_lists_every_column(investigator):
 
 
 def test_charts_describe_their_data_and_escape_text(cohort):
-    report = outcomes_by_treatment(ReportFilters())
+    report = outcomes_by_treatment(ReportFilters(), disclosure=Disclosure.registry_wide())
     best, km, tis = report_charts(report)
     assert "IVIG: none 1, minimal 0, moderate 1, major 0, not computed 0" in best.description
     assert "IVIG: 1 of 2 met the DOI, median 90 days" in km.description
@@ -85,3 +86,11 @@ def test_top_bar_links_the_reports_for_investigators_only(client, people):
     assert b'href="/reports/"' in client.get(reverse("web:patients")).content
     client.force_login(people["coord_a"])
     assert b'href="/reports/"' not in client.get(reverse("web:patients")).content
+
+
+def test_the_filter_forms_empty_fields_are_no_filter(investigator, cohort):
+    response = investigator.get(
+        reverse("reports:outcomes") + "?start_from=&start_to=&population=&group_by=drug"
+    )
+    assert response.status_code == 200
+    assert response.context["filters"] == ReportFilters()

@@ -23,14 +23,16 @@ from registry.access import Action, NotVisible, require, sites_for
 from registry.errors import InputError
 from registry.models import Site, TreatmentEpisode
 from registry.vocabularies import Diagnosis, Drug, DrugClass, SerologyGroup
-from reports import builders, charts
+from reports import builders, charts, long_export
 from reports.dictionary import EPISODE_COLUMNS, LONG_COLUMNS, RULES, SUMMARY_COLUMNS
+from reports.disclosure import SUPPRESSED, Disclosure
 from reports.filters import REFRACTORY_CHOICES, GroupBy, ReportFilters, Stratify, parse_filters
 from reports.models import ExportJob
 from reports.outcomes import POPULATION_LABELS, OutcomeRow, outcomes_by_treatment
 from reports.selectors import (
     CATEGORIES,
     WEEKS,
+    episode_records,
     episodes_for_drilldown,
     outcome_rows,
     validate_sites,
@@ -46,7 +48,7 @@ EPISODES_PAGE_SIZE = 50
 def _filters(request: HttpRequest) -> tuple[ReportFilters, list[tuple[str, str]]]:
     """The filters of the request, or the defaults and the errors to show beside the form."""
     try:
-        filters = parse_filters(request.GET)
+        filters = parse_filters(request.GET, form=True)
         validate_sites(filters)
     except InputError as exc:
         return ReportFilters(), exc.errors
@@ -98,7 +100,7 @@ def outcomes(request: HttpRequest) -> HttpResponse:
     filters, errors = _filters(request)
     context = _form_context(filters, errors)
     if not errors:
-        report = outcomes_by_treatment(filters)
+        report = outcomes_by_treatment(filters, disclosure=Disclosure.for_user(request.user))
         context.update(
             report=report,
             rows=[(row, drilldown_query(filters, row)) for row in report.rows],
@@ -107,6 +109,11 @@ def outcomes(request: HttpRequest) -> HttpResponse:
             weeks=WEEKS,
             categories=CATEGORIES,
             own_sites=list(sites_for(request.user, Action.READ).values_list("code", flat=True)),
+            has_suppressed=any(row.suppressed for row in report.rows),
+            suppressed_text=SUPPRESSED,
+            suppression_note=builders.SUPPRESSION_NOTE,
+            # The table's figure columns (Episodes to Pending · failed), one cell when withheld.
+            figure_columns=11 + len(WEEKS),
         )
     context["exports"] = list(ExportJob.objects.filter(user=request.user).defer("content")[:5])
     return render(request, "reports/outcomes.html", context, status=400 if errors else 200)
@@ -158,7 +165,9 @@ def _bad_request(exc: InputError) -> HttpResponse:
 def summary_csv(request: HttpRequest) -> HttpResponse:
     require_report(request.user)
     try:
-        report = outcomes_by_treatment(_valid_filters(request))
+        report = outcomes_by_treatment(
+            _valid_filters(request), disclosure=Disclosure.for_user(request.user)
+        )
     except InputError as exc:
         return _bad_request(exc)
     response = HttpResponse(builders.summary_csv(report), content_type="text/csv; charset=utf-8")
@@ -214,7 +223,7 @@ def long_csv(request: HttpRequest) -> HttpResponse:
     # Counts only in the log: who exported, not what.
     log.info("long export by user %s", request.user.pk)
     lines = builders.csv_lines(
-        [c.name for c in LONG_COLUMNS], builders.long_rows(request.user), formatted=True
+        [c.name for c in LONG_COLUMNS], long_export.long_rows(request.user), formatted=True
     )
     return _csv_response(lines, f"long-export-{_stamp()}.csv")
 
@@ -232,7 +241,7 @@ def episode_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("No such treatment episode.") from None
     outcome = next(outcome_rows(TreatmentEpisode.objects.filter(pk=pk), detail=True))
     records = (
-        ResponseRecord.objects.filter(episodes=episode)
+        episode_records(episode.pk)
         .select_related("visit", "reference_visit")
         .order_by("visit__visit_date", "algorithm")
     )
@@ -269,7 +278,7 @@ def episode_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def export_new(request: HttpRequest) -> HttpResponse:
     try:
-        filters = parse_filters(request.POST)
+        filters = parse_filters(request.POST, form=True)
         job = export_job_create(
             user=request.user, kind=request.POST.get("kind", ""), filters=filters
         )

@@ -15,6 +15,7 @@ from crf.services import visit_delete, visit_save
 from registry.access import Action
 from registry.errors import ConflictError, InputError, LockedError
 from registry.models import Patient
+from reports.selectors import signed_against_earlier_baseline
 from scoring import selectors as scoring_selectors
 from web import selectors
 from web.forms import QueryAnswerForm, QueryCloseForm, QueryRaiseForm, ReasonForm
@@ -152,6 +153,8 @@ def visit_context(request: HttpRequest, visit: Visit) -> dict[str, Any]:
         "mmt": _related(visit, "mmt8"),
         "haq": _related(visit, "haq"),
         "scores": scores,
+        # Reference visits of frozen scores the treatment reports no longer count.
+        "earlier_baselines": signed_against_earlier_baseline([visit.pk]).get(visit.pk, set()),
         "queries": queries,
         "open_queries": [q for q in queries if q.status != DataQuery.Status.CLOSED],
         "signatures": signatures,
