@@ -76,3 +76,8 @@ def test_bad_parameters_on_the_page_are_named(client, people, outcome_cohort):
     assert page.status_code == 400
     html = page.content.decode()
     assert 'href="#f-outcome"' in html and 'href="#f-drug"' in html
+
+
+def test_the_data_dictionary_describes_the_new_columns(client, people):
+    html = login(client, people["inv_a"]).get("/reports/definitions/").content.decode()
+    assert "patients_exposed" in html and "at_W_weeks_at_risk" in html
