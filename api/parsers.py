@@ -9,6 +9,8 @@ once when Content-Length announces more — and answer malformed JSON with 400, 
 import hashlib
 import json
 import re
+import sys
+from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -78,37 +80,7 @@ class JSONDocumentParser(BaseParser):
         charset = _charset(media_type)
         if charset not in ("utf-8", "utf8"):
             raise ParseError(f"The body must be UTF-8 JSON, not {charset}.")
-        raw = read_limited(stream, parser_context)
-        try:
-            # NaN and Infinity parse (as non-finite numbers) so that the field holding them is
-            # named in the error, rather than the whole body being refused.
-            if self.parse_float is float:  # the C scanner's own float parsing: much faster
-                document = json.loads(raw)
-            else:
-                document = json.loads(raw, parse_float=self.parse_float)
-        except UnicodeDecodeError:
-            raise ParseError("The body is not valid UTF-8.") from None
-        except json.JSONDecodeError as exc:
-            raise ParseError(
-                f"Malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}."
-            ) from None
-        except ValueError:
-            # An integer of more digits than Python converts from text
-            # (sys.get_int_max_str_digits): valid JSON, but no field of ours holds such a number.
-            raise ParseError("A number in the JSON has too many digits.") from None
-        except RecursionError:
-            raise ParseError("The JSON is nested too deeply.") from None
-        # Escapes JSON allows but text columns cannot hold (PostgreSQL refuses NUL; a lone
-        # surrogate is not UTF-8 at all): only looked for when the body has such an escape.
-        if SUSPICIOUS_ESCAPE.search(raw):
-            try:
-                bad = list(_bad_strings(document, ""))
-            except RecursionError:
-                raise ParseError("The JSON is nested too deeply.") from None
-            if bad:
-                raise InputError([(path, "Must be text without NUL characters or unpaired "
-                                         "surrogates.") for path in bad])  # fmt: skip
-        return document
+        return json_document(read_limited(stream, parser_context), parse_float=self.parse_float)
 
 
 class MergePatchParser(JSONDocumentParser):
@@ -126,6 +98,84 @@ class DecimalJSONParser(JSONDocumentParser):
 SUSPICIOUS_ESCAPE = re.compile(rb"\\u(0000|[dD][89a-fA-F])")
 
 
+class _Refused:
+    """Stands in the parsed document for a value no reader may see (NaN, Infinity, an integer
+    too long for int()), so that the error names where it was."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+class _RepeatedKeys(dict):
+    """An object in which a key was given more than once (json keeps the last one silently)."""
+
+    repeated: list[str]
+
+
+NON_FINITE = "Must be a finite number: NaN and Infinity are not JSON."
+
+
+def json_document(raw: bytes, *, parse_float: Any = float) -> Any:
+    """A request body as JSON, refusing what json.loads would take silently: a body that is
+    not UTF-8 (json.loads guesses UTF-16 and UTF-32 too), NaN and Infinity, an object with a
+    key given twice, and — rather than failing with a server error — an integer longer than
+    int() converts. Each refusal is an InputError naming the JSON path."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ParseError("The body is not valid UTF-8.") from None
+    refusals: list[object] = []
+
+    def constant(name: str) -> _Refused:
+        refusals.append(name)
+        return _Refused(NON_FINITE)
+
+    def pairs(items: list[tuple[str, Any]]) -> dict:
+        obj = dict(items)
+        if len(obj) == len(items):
+            return obj
+        refusals.append(obj)
+        repeated = _RepeatedKeys(obj)
+        counts = Counter(key for key, _ in items)
+        repeated.repeated = [key for key, count in counts.items() if count > 1]
+        return repeated
+
+    def integer(digits: str) -> int | _Refused:
+        limit = sys.get_int_max_str_digits()
+        if limit and len(digits.lstrip("-")) > limit:
+            refusals.append(digits)
+            return _Refused(f"Must be a number of at most {limit} digits.")
+        return int(digits)
+
+    hooks = {"parse_constant": constant, "object_pairs_hook": pairs}
+    if parse_float is not float:  # float is the C scanner's own, much faster, parsing
+        hooks["parse_float"] = parse_float
+    try:
+        try:
+            document = json.loads(text, **hooks)
+        except json.JSONDecodeError:
+            raise
+        except ValueError:
+            # int() refused a literal longer than sys.get_int_max_str_digits(): read again,
+            # guarding every integer (slower, hence only now), to name where it is.
+            document = json.loads(text, parse_int=integer, **hooks)
+    except json.JSONDecodeError as exc:
+        raise ParseError(
+            f"Malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}."
+        ) from None
+    except RecursionError:
+        raise ParseError("The JSON is nested too deeply.") from None
+    # Escapes JSON allows but text columns cannot hold (PostgreSQL refuses NUL; a lone
+    # surrogate is not UTF-8 at all): only looked for when the body has such an escape.
+    if refusals or SUSPICIOUS_ESCAPE.search(raw):
+        errors = list(_refusals(document))
+        if errors:
+            raise InputError(errors)
+    return document
+
+
 def _bad_string(text: str) -> bool:
     if "\x00" in text:
         return True
@@ -136,21 +186,38 @@ def _bad_string(text: str) -> bool:
     return False
 
 
-def _bad_strings(value: Any, path: str) -> Iterator[str]:
-    """JSON paths of the strings (keys too) that a text column cannot store."""
-    if isinstance(value, str):
-        if _bad_string(value):
-            yield path or "$"
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _bad_strings(item, f"{path}[{index}]")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else key
-            if _bad_string(key):
-                yield where
-            else:
-                yield from _bad_strings(item, where)
+BAD_STRING = "Must be text without NUL characters or unpaired surrogates."
+REPEATED_KEY = "Given more than once in this object: give each key once."
+
+
+def _refusals(document: Any) -> Iterator[tuple[str, str]]:
+    """(JSON path, message) of every refused value: strings (keys too) that a text column
+    cannot store, the stand-ins of json_document, and keys given twice. Walked with a stack of
+    its own, as deep as the parser went."""
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if _bad_string(value):
+                yield path or "$", BAD_STRING
+        elif isinstance(value, _Refused):
+            yield path or "$", value.message
+        elif isinstance(value, list):
+            # Reversed onto the stack, so that errors come in the document's order.
+            stack.extend(
+                (f"{path}[{index}]", item) for index, item in reversed(list(enumerate(value)))
+            )
+        elif isinstance(value, dict):
+            for key in getattr(value, "repeated", ()):
+                yield (f"{path}.{key}" if path else key), REPEATED_KEY
+            children = []
+            for key, item in value.items():
+                where = f"{path}.{key}" if path else key
+                if _bad_string(key):
+                    yield where, BAD_STRING
+                else:
+                    children.append((where, item))
+            stack.extend(reversed(children))
 
 
 def _charset(media_type: str | None) -> str:

@@ -168,6 +168,12 @@ PARAMETERS = [
     _list("serology", "Serological group codes."),
     _list("drug", "Drug codes."),
     _list("drug_class", "Drug class codes."),
+    _list(
+        "classification",
+        "2017 EULAR/ACR categories of the patient's classification record (not_iim, possible, "
+        "probable, definite), or probable_or_definite.",
+    ),
+    _list("classification_subgroup", "2017 EULAR/ACR subgroups (jdm, dm, adm, ibm, pm, ...)."),
     OpenApiParameter("population", str, enum=["adult", "juvenile"]),
     OpenApiParameter(
         "refractory",

@@ -5,15 +5,18 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.schema import ref
+from crf.classification import classification_document
 from crf.documents import visit_document
-from crf.models import Visit
+from crf.models import ClassificationAssessment, Visit
+from registry.documents import parse_iso_date, parse_iso_datetime
 from registry.models import AuditEvent, AutoantibodyResult, Patient, Site, TreatmentEpisode
 from registry.selectors import day_start
+from scoring.classification_reads import record_json
+from scoring.models import ClassificationRecord
 from scoring.selectors import refractory_record
 
 # The largest id a BigAutoField holds; a larger number in a URL or filter matches nothing.
@@ -67,6 +70,7 @@ class PatientSerializer(serializers.ModelSerializer):
     autoantibodies = AutoantibodySerializer(many=True)
     treatments = TreatmentSerializer(many=True)
     visits = VisitSummarySerializer(many=True)
+    classification = serializers.SerializerMethodField()
 
     class Meta:
         model = Patient
@@ -84,9 +88,24 @@ class PatientSerializer(serializers.ModelSerializer):
             "autoantibodies",
             "treatments",
             "visits",
+            "classification",
             "created_at",
             "updated_at",
         ]
+
+    @extend_schema_field(ref("PatientClassification"))
+    def get_classification(self, patient: Patient) -> dict[str, Any] | None:
+        """The assessment in the document's shape and its computed classification, or null.
+        The views select both with the patient (select_related)."""
+        try:
+            assessment = patient.classification
+        except ClassificationAssessment.DoesNotExist:
+            return None
+        try:
+            record = patient.classification_record
+        except ClassificationRecord.DoesNotExist:
+            record = None
+        return {**classification_document(assessment), "scoring": record_json(record)}
 
     def get_birth_year_month(self, patient: Patient) -> str:
         return f"{patient.birth_year:04d}-{patient.birth_month:02d}"
@@ -235,16 +254,11 @@ class DateOrDateTimeField(serializers.Field):
     }
 
     def to_internal_value(self, data: Any) -> date | datetime:
-        moment = None
-        if isinstance(data, str):
-            try:
-                # A date first: parse_datetime would read "2024-06-01" as its midnight.
-                day = parse_date(data)
-                if day is not None:
-                    return day
-                moment = parse_datetime(data)
-            except ValueError:  # well-formed but impossible, such as 2024-02-30
-                moment = None
+        # A date first: a date-time parser would read "2024-06-01" as its midnight.
+        day = parse_iso_date(data)
+        if day is not None:
+            return day
+        moment = parse_iso_datetime(data)
         if moment is None:
             self.fail("invalid")
         try:

@@ -22,9 +22,10 @@ from crf.submission import (
 )
 from registry.access import Action, NotVisible, require
 from registry.audit import Actor
-from registry.documents import Errors, expect_list, expect_object, join
+from registry.documents import Errors, expect_object, join, patient_list
 from registry.errors import ConflictError, InputError, LockedError
 from registry.models import Site
+from scoring import classification_reads
 from scoring import selectors as scoring_selectors
 from scoring.scores import VisitScore
 
@@ -48,7 +49,7 @@ def read_envelope(document: Any) -> tuple[str, list]:
         errors.add("site", 'This field is required: the code of the site, e.g. "MAN".')
     if "patients" not in obj or obj["patients"] is None:
         errors.add("patients", "This field is required: a list of patients.")
-    patients = expect_list(errors, "patients", obj.get("patients"))
+    patients = patient_list(errors, "patients", obj.get("patients"))
     errors.raise_if_any()
     assert isinstance(code, str) and patients is not None
     return code.strip(), patients
@@ -71,6 +72,11 @@ def _error_items(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"field": path, "message": message} for path, message in pairs]
 
 
+NOT_STORED = (
+    "Not stored: this patient has errors elsewhere, and a patient is stored all or nothing."
+)
+
+
 def _failed_patient(index: int, data: Any, errors: list[tuple[str, str]]) -> dict[str, Any]:
     path = f"patients[{index}]"
     visits = data.get("visits") if isinstance(data, dict) else None
@@ -79,13 +85,7 @@ def _failed_patient(index: int, data: Any, errors: list[tuple[str, str]]) -> dic
         vpath = join(join(path, "visits"), position)
         own = [pair for pair in errors if _belongs(pair[0], vpath)]
         if not own:
-            own = [
-                (
-                    path,
-                    "Not stored: this patient has errors elsewhere, and a patient is "
-                    "stored all or nothing.",
-                )
-            ]
+            own = [(path, NOT_STORED)]
         date = visit.get("visit_date") if isinstance(visit, dict) else None
         results.append(
             {
@@ -98,7 +98,7 @@ def _failed_patient(index: int, data: Any, errors: list[tuple[str, str]]) -> dic
             }
         )
     patient_id = data.get("patient_id") if isinstance(data, dict) else None
-    return {
+    answer = {
         "index": index,
         "patient_id": patient_id if isinstance(patient_id, str) else None,
         "status": "error",
@@ -106,6 +106,16 @@ def _failed_patient(index: int, data: Any, errors: list[tuple[str, str]]) -> dic
         "errors": _error_items(errors),
         "visits": results,
     }
+    if isinstance(data, dict) and data.get("classification") is not None:
+        cpath = join(path, "classification")
+        own = [pair for pair in errors if _belongs(pair[0], cpath)] or [(path, NOT_STORED)]
+        answer["classification"] = {
+            "status": "error",
+            "id": None,
+            "errors": _error_items(own),
+            "scoring": {"status": "not_stored", "result": None},
+        }
+    return answer
 
 
 def _save_patient(actor: Actor, site: Site, index: int, read: PatientRead) -> dict[str, Any]:
@@ -150,6 +160,25 @@ def _attach_scores(results: list[dict[str, Any]], *, dry_run: bool) -> None:
             found = scores.get(visit["id"], [])
             state = "preview" if dry_run else visit_scoring_state(found)
             visit["scoring"] = {"status": state, "scores": [score.as_json() for score in found]}
+    _attach_classifications([r for r in stored if "classification" in r], dry_run=dry_run)
+
+
+def _attach_classifications(results: list[dict[str, Any]], *, dry_run: bool) -> None:
+    """The classification of the patients whose document holds one: a dry run's preview, else
+    the stored record (scored eagerly on commit, or pending until a worker scores it)."""
+    if not results:
+        return
+    ids = [r["id"] for r in results]
+    if dry_run:
+        previews = classification_reads.preview_classifications(ids)
+        for patient in results:
+            patient["classification"]["scoring"] = previews[patient["id"]]
+        return
+    records = classification_reads.classification_records(ids)
+    for patient in results:
+        patient["classification"]["scoring"] = classification_reads.record_json(
+            records.get(patient["id"])
+        )
 
 
 def _summary(results: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
@@ -162,7 +191,7 @@ def _summary(results: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
 
 
 def _stored_patient(index: int, stored: dict[str, Any]) -> dict[str, Any]:
-    return {
+    answer = {
         "index": index,
         "patient_id": stored["patient_id"],
         "status": stored["status"],
@@ -174,6 +203,9 @@ def _stored_patient(index: int, stored: dict[str, Any]) -> dict[str, Any]:
             for position, visit in enumerate(stored["visits"])
         ],
     }  # fmt: skip
+    if "classification" in stored:
+        answer["classification"] = {**stored["classification"], "errors": []}
+    return answer
 
 
 def _store(actor: Actor, site: Site, patients: list) -> list[dict[str, Any]]:
@@ -224,6 +256,9 @@ def submission_process(*, user: Any, document: Any, dry_run: bool = False) -> tu
             for visit in patient["visits"]:
                 if visit["status"] == "created":
                     visit["id"] = None
+            classification = patient.get("classification")
+            if classification is not None and classification["status"] == "created":
+                classification["id"] = None
     else:
         results = _store(actor, site, patients)
         _attach_scores(results, dry_run=False)

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, time
 from typing import Any, NamedTuple
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
@@ -40,6 +39,7 @@ from api.submissions import submission_process
 from crf.models import LabResult, Visit
 from crf.selectors import visits_visible_to
 from registry.access import Action, NotVisible, can_anywhere, patients_visible_to, sites_for
+from registry.documents import parse_iso_date, parse_iso_datetime
 from registry.errors import InputError
 from registry.models import AuditEvent, Patient, Site
 from registry.selectors import audit_trail
@@ -50,6 +50,7 @@ PATIENT_AUDIT_TYPES = (
     "registry.patient",
     "registry.autoantibodyresult",
     "registry.treatmentepisode",
+    "crf.classificationassessment",
 )
 
 
@@ -76,8 +77,10 @@ FILTERS = [
 
 
 def _digits(raw: str) -> bool:
-    # str.isdigit alone accepts "²", which int() refuses: a server error for a bad parameter.
-    return raw.isascii() and raw.isdigit()
+    # str.isdigit alone accepts "²", which int() refuses: a server error for a bad parameter;
+    # so would int() of more digits than sys.get_int_max_str_digits(). No id, page size or
+    # cursor position has more digits than MAX_ID.
+    return raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_ID))
 
 
 class IdCursorPagination(CursorPagination):
@@ -117,15 +120,14 @@ def _updated_since(request: Request) -> datetime | None:
     raw = request.query_params.get("updated_since")
     if raw is None:
         return None
-    try:
-        moment = parse_datetime(raw)
-        if moment is None:
-            day = parse_date(raw)
-            moment = datetime.combine(day, time.min) if day else None
-    except ValueError:
-        moment = None
+    moment = parse_iso_datetime(raw)
     if moment is None:
-        raise ValidationError({"updated_since": ["Must be an ISO 8601 date or date-time."]})
+        day = parse_iso_date(raw)
+        moment = datetime.combine(day, time.min) if day else None
+    if moment is None:
+        raise ValidationError(
+            {"updated_since": ["Must be an ISO 8601 date (YYYY-MM-DD) or date-time."]}
+        )
     try:
         # In UTC: PostgreSQL takes offsets up to ±15:59 only; ISO 8601 allows more.
         return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -260,7 +262,9 @@ class PatientListView(generics.ListAPIView):
                 patient_id=OuterRef("pk"), at__gte=since, object_type__in=PATIENT_AUDIT_TYPES
             ).exclude(action=AuditEvent.Action.EXPORT)
             patients = patients.filter(Q(updated_at__gte=since) | Exists(nested))
-        return patients.select_related("site").prefetch_related(
+        return patients.select_related(
+            "site", "classification", "classification_record"
+        ).prefetch_related(
             "autoantibodies",
             "treatments",
             Prefetch("visits", queryset=Visit.objects.order_by("visit_date")),
@@ -281,7 +285,7 @@ class PatientDetailView(generics.RetrieveAPIView):
     def get_object(self) -> Patient:
         patients = (
             patients_visible_to(self.request.user)
-            .select_related("site")
+            .select_related("site", "classification", "classification_record")
             .prefetch_related("autoantibodies", "treatments", "visits")
         )
         patient = patients.filter(pk=_object_id(self.kwargs["id"])).first()

@@ -3,7 +3,7 @@
 
 from django.contrib import admin
 
-from crf.models import HAQ, MMT8, LabResult, Visit
+from crf.models import HAQ, MMT8, ClassificationAssessment, LabResult, Visit
 from registry.admin import ReadOnlyAdminMixin
 
 
@@ -28,3 +28,10 @@ class VisitAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "visit_date"
     inlines = [MMT8Inline, LabInline, HAQInline]
     list_select_related = ("patient__site",)
+
+
+@admin.register(ClassificationAssessment)
+class ClassificationAssessmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("patient", "assessed_on", "muscle_biopsy", "updated_at")
+    list_select_related = ("patient__site",)
+    search_fields = ("patient__patient_id",)

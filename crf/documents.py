@@ -208,22 +208,29 @@ def read_haq(errors: Errors, path: str, data: Any, instrument: str) -> dict | No
                 errors.add(join(path, key), "Give either the items or the score, not both.")
         return values
     keys = HAQ_ITEMS if instrument == HAQ.Instrument.HAQ else ALL_HAQ_ITEMS
-    items = expect_object(errors, join(path, "items"), obj.get("items") or {}, keys)
+    ipath = join(path, "items")
+    raw_items = obj.get("items")
+    items = expect_object(errors, ipath, {} if raw_items is None else raw_items, keys)
     if items is not None:
+        answered = 0
         for key, raw in items.items():
             if key not in keys or raw is None:
                 continue
-            ipath = join(join(path, "items"), key)
+            answered += 1
             if instrument == HAQ.Instrument.CHAQ and raw == "na":
                 values["not_applicable"].append(key)
                 continue
-            values[key] = number(errors, ipath, raw, minimum=0, maximum=3, integer=True)
+            values[key] = number(errors, join(ipath, key), raw, minimum=0, maximum=3, integer=True)
+        if not answered:
+            # SCORING.md §5: the index is computed from the answered items; a questionnaire
+            # without any (aids and help alone, or nothing) is not one.
+            errors.add(ipath, "Answer at least one item, or give the score.")
     for key in ("aids", "help"):
         listed = expect_list(errors, join(path, key), obj.get(key))
         if listed is None:
             continue
         for index, category in enumerate(listed):
-            if category not in HAQ_CATEGORIES:
+            if not isinstance(category, str) or category not in HAQ_CATEGORIES:
                 errors.add(
                     join(join(path, key), index),
                     f"Must be a category: {', '.join(HAQ_CATEGORIES)}.",

@@ -11,6 +11,7 @@ visit (crf.documents) and the visit is scored as usual.
 
 import secrets
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -199,6 +200,18 @@ def pro_invitation_open(*, invitation: ProInvitation) -> ProInvitation:
     return invitation
 
 
+def _json_numbers(value: Any) -> Any:
+    """Answers as JSON can hold them: the forms read numbers as Decimals, which the readers have
+    checked by now (so each is small and finite); an integral one is kept as an integer."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _json_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_numbers(item) for item in value]
+    return value
+
+
 def _read_answers(invitation: ProInvitation, data: Any, *, complete: bool) -> dict[str, Any]:
     """The answers in the document's visit shape, with only the invited keys; InputError naming
     every bad field. With `complete`, every invited question must be answered."""
@@ -226,6 +239,15 @@ def _read_answers(invitation: ProInvitation, data: Any, *, complete: bool) -> di
                 errors.add("haq", "Answer these questions.")
         else:
             haq = obj[key]
+            items = haq.get("items") if isinstance(haq, dict) else None
+            unanswered = items is None or (
+                isinstance(items, dict) and all(value is None for value in items.values())
+            )
+            if not complete and isinstance(haq, dict) and unanswered and haq.get("score") is None:
+                # A draft saved before any item is answered keeps no HAQ yet: the readers refuse
+                # a HAQ with no answered item (and a score would be computed from nothing).
+                haq = None
+        if key is not None and haq is not None:
             if isinstance(haq, dict) and haq.get("score") is not None:
                 errors.add(f"{key}.score", "Answer the questions; the score is computed.")
             values = read_haq(errors, key, haq, invitation.haq_instrument)
@@ -279,7 +301,7 @@ def pro_invitation_save_draft(*, invitation: ProInvitation, data: Any) -> ProInv
     _refuse_unless_answerable(invitation)
     answers = _read_answers(invitation, data, complete=False)
     before = _snapshot(invitation)
-    invitation.draft = answers
+    invitation.draft = _json_numbers(answers)
     if invitation.opened_at is None:
         invitation.opened_at = timezone.now()
     if _snapshot(invitation) != before:

@@ -549,7 +549,9 @@ class RefractoryAttestation(models.Model):
         return f"{self.attester_name} attested {self.definition} for {self.patient}"
 
 
-# Vital status, lung disease, HRCT and adverse events, in their own module (crf/outcome_models.py).
+# Vital status, lung disease, HRCT and adverse events (crf/outcome_models.py), the classification
+# assessment and patients' invitations: each in its own module.
+from crf.classification_models import ClassificationAssessment  # noqa: E402, F401
 from crf.outcome_models import (  # noqa: E402, F401
     AdverseEvent,
     AdverseEventRelation,
@@ -557,6 +559,4 @@ from crf.outcome_models import (  # noqa: E402, F401
     LungStatus,
     VitalStatus,
 )
-
-# Patients' invitations to answer their own instruments, in their own module (crf/pro_models.py).
 from crf.pro_models import ProInvitation  # noqa: E402, F401

@@ -172,9 +172,12 @@ def can_anywhere(user: Any, what: Action | Step | str) -> bool:
     return grants_of(user).can_anywhere(what)
 
 
-def require(user: Any, what: Action | Step | str, site: Site | int) -> None:
-    """Raise NotVisible if the user cannot see the site, PermissionDenied if the role may not."""
-    grants = grants_of(user)
+def require(
+    user: Any, what: Action | Step | str, site: Site | int, *, grants: Grants | None = None
+) -> None:
+    """Raise NotVisible if the user cannot see the site, PermissionDenied if the role may not.
+    `grants`: the user's, when the caller has read them already (a page reads them once)."""
+    grants = grants if grants is not None else grants_of(user)
     site_id = _site_id(site)
     if not grants.can(Action.READ, site_id):
         raise NotVisible("No such record.")

@@ -5,9 +5,12 @@ because a site's script that misspells a field must learn it at once rather than
 """
 
 import functools
+import math
+import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from registry.errors import InputError
@@ -88,6 +91,13 @@ def text(
         # PostgreSQL text cannot hold NUL; refuse it here rather than fail at INSERT.
         errors.add(path, "Must not contain NUL characters.")
         return None
+    if not (value.isascii() and value.isprintable()) and _HIDDEN.search(value):
+        errors.add(
+            path,
+            "Must not contain control characters or bidirectional overrides (they hide or "
+            "reorder what a reader sees).",
+        )
+        return None
     value = value.strip()
     if not value and not allow_empty:
         errors.add(path, "Must not be empty.")
@@ -96,6 +106,41 @@ def text(
         errors.add(path, f"Must be at most {max_length} characters.")
         return None
     return value
+
+
+# Control characters other than tab and line breaks, and the bidirectional embeddings, overrides
+# and isolates, which make text display in another order than it is stored ("Trojan Source").
+_HIDDEN = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Emoji presentation selectors, skin-tone modifiers, and the keycap: parts of emoji.
+_EMOJI_PARTS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef\U0001f3fb-\U0001f3ff\u20e3]")
+# Letters, marks, digits, punctuation, and mathematical, currency and modifier symbols.
+_VISIBLE_CATEGORIES = frozenset(
+    "Lu Ll Lt Lm Lo Mn Mc Nd Nl No Pc Pd Ps Pe Pi Pf Po Sm Sc Sk".split()
+)
+
+
+def _visible(value: str) -> bool:
+    """Letters, marks, digits, punctuation, mathematical, currency and modifier symbols, and the
+    plain space: no control, format (zero-width, bidirectional), private-use or unassigned
+    character, no other space, and no emoji (category So, and the parts above)."""
+    if value.isascii():
+        return value.isprintable()
+    if _EMOJI_PARTS.search(value):
+        return False
+    return all(ch == " " or unicodedata.category(ch) in _VISIBLE_CATEGORIES for ch in value)
+
+
+def identifier(errors: Errors, path: str, value: Any, *, max_length: int) -> str | None:
+    """A key people read and type (a site patient id, a site code): required, printable and
+    visible, so that two ids that look the same are the same."""
+    if isinstance(value, str) and "\x00" not in value and not _visible(value.strip()):
+        errors.add(
+            path,
+            "Must contain only visible characters: letters, digits, punctuation and spaces "
+            "(no control, invisible or bidirectional characters, no emoji).",
+        )
+        return None
+    return text(errors, path, value, max_length=max_length, allow_empty=False)
 
 
 @functools.cache
@@ -113,17 +158,43 @@ def choice(errors: Errors, path: str, value: Any, choices: type) -> str | None:
     return value
 
 
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+
+
+def parse_iso_date(value: Any) -> date | None:
+    """A date written exactly YYYY-MM-DD (ASCII digits), or None.
+
+    date.fromisoformat alone is not enough: since Python 3.11 it also reads 20210104 and the
+    week date 2021-W01-1, which a person reading the document would not take for a date.
+    """
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:  # well-formed but impossible, such as 2024-02-30
+        return None
+
+
+def parse_iso_datetime(value: Any) -> datetime | None:
+    """A date-time in ISO 8601's extended calendar form, or None: YYYY-MM-DDTHH:MM[:SS[.f]]
+    with an optional Z or ±HH:MM offset (a space for the T, as in SQL, is read too)."""
+    if not isinstance(value, str) or not _DATETIME.fullmatch(value):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def iso_date(
     errors: Errors, path: str, value: Any, *, not_before: date | None = None, what: str = ""
 ) -> date | None:
-    if not isinstance(value, str):
-        errors.add(path, "Must be a date as YYYY-MM-DD.")
-        return None
-    try:
-        parsed = date.fromisoformat(value)
-        if len(value) != 10:
-            raise ValueError
-    except ValueError:
+    parsed = parse_iso_date(value)
+    if parsed is None:
         errors.add(path, "Must be a date as YYYY-MM-DD.")
         return None
     if parsed > date.today():
@@ -147,22 +218,23 @@ def number(
     exclusive_minimum: bool = False,
     unit: str = "",
 ) -> Decimal | int | None:
-    """A JSON number within range, at the stated resolution; strings and booleans are errors."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """A JSON number within range, at the stated resolution; strings and booleans are errors.
+
+    Decimals are read too (a form's text, typed exactly); however long a number is, it is
+    compared, never converted to text or to a float, so no length makes this fail.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         errors.add(path, "Must be a number.")
         return None
-    if integer:
-        if isinstance(value, float) and not value.is_integer():
-            errors.add(path, "Must be a whole number.")
-            return None
-        value = int(value)
-    try:
-        exact = Decimal(str(value)) if not integer else Decimal(value)
-    except InvalidOperation:
+    if isinstance(value, float) and not math.isfinite(value):
         errors.add(path, "Must be a finite number.")
         return None
+    exact = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
     if not exact.is_finite():
         errors.add(path, "Must be a finite number.")
+        return None
+    if integer and exact != exact.to_integral_value():
+        errors.add(path, "Must be a whole number.")
         return None
     suffix = f" {unit}" if unit else ""
     if minimum is not None and (exact <= minimum if exclusive_minimum else exact < minimum):
@@ -213,6 +285,7 @@ PATIENT_KEYS = (
     "autoantibodies",
     "treatments",
     "visits",
+    "classification",  # the 2017 EULAR/ACR assessment: read by crf.submission
 )
 ANTIBODY_KEYS = ("antibody", "result", "method", "intensity", "sample_date")
 TREATMENT_KEYS = (
@@ -229,15 +302,16 @@ TREATMENT_KEYS = (
 )
 
 
+_YEAR_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
 def birth_year_month(errors: Errors, path: str, value: Any) -> tuple[int, int] | None:
-    if not isinstance(value, str) or len(value) != 7 or value[4] != "-":
+    # A pattern of ASCII digits: int() alone would take "1968- 4", "1_68" and fullwidth digits.
+    matched = _YEAR_MONTH.fullmatch(value) if isinstance(value, str) else None
+    if matched is None:
         errors.add(path, "Must be a year and month as YYYY-MM.")
         return None
-    try:
-        year, month = int(value[:4]), int(value[5:])
-    except ValueError:
-        errors.add(path, "Must be a year and month as YYYY-MM.")
-        return None
+    year, month = int(matched[1]), int(matched[2])
     today = date.today()
     if not (1 <= month <= 12 and 1900 <= year):
         errors.add(path, "Must be a year and month as YYYY-MM.")
@@ -256,9 +330,7 @@ def read_patient(errors: Errors, path: str, data: Any) -> dict | None:
     values: dict[str, Any] = {}
     raw = required(errors, obj, path, "patient_id")
     if raw is not MISSING:
-        values["patient_id"] = text(
-            errors, join(path, "patient_id"), raw, max_length=64, allow_empty=False
-        )
+        values["patient_id"] = identifier(errors, join(path, "patient_id"), raw, max_length=64)
     raw = required(errors, obj, path, "sex")
     if raw is not MISSING:
         values["sex"] = choice(errors, join(path, "sex"), raw, Sex)
@@ -286,6 +358,7 @@ def read_patient(errors: Errors, path: str, data: Any) -> dict | None:
             not_before=values.get("onset_date") or born,
             what="the onset date" if values.get("onset_date") else "the month of birth",
         )
+    _refuse_repeats(errors, path, obj)
     return values
 
 
@@ -293,6 +366,52 @@ def read_reason(errors: Errors, path: str, data: Any) -> str:
     """The optional `reason` of a document object: why it changes stored data ("" if none)."""
     raw = data.get("reason") if isinstance(data, Mapping) else None
     return text(errors, join(path, "reason"), raw, max_length=2000) or ""
+
+
+# The keys that identify an entry of a patient's nested lists (the database's unique keys).
+NESTED_KEYS = {"autoantibodies": ("antibody", "sample_date"), "treatments": ("drug", "start_date")}
+
+
+def _refuse_repeats(errors: Errors, path: str, obj: Mapping) -> None:
+    """An entry given twice in one patient would be stored once, the later silently winning:
+    an error naming both. Compared as written, which for valid codes and YYYY-MM-DD dates is
+    comparing the values (an invalid entry gets its own error from its reader)."""
+    for key, natural_key in NESTED_KEYS.items():
+        listed = obj.get(key)
+        if not isinstance(listed, list):
+            continue
+        first: dict[tuple, int] = {}
+        for index, item in enumerate(listed):
+            if not isinstance(item, Mapping):
+                continue
+            natural = tuple(item.get(name) for name in natural_key)
+            if not all(isinstance(part, str) for part in natural):
+                continue
+            earlier = first.setdefault(natural, index)
+            if earlier != index:
+                errors.add(
+                    join(join(path, key), index),
+                    f"Same {' and '.join(natural_key)} as {join(join(path, key), earlier)}; "
+                    "give each entry once.",
+                )
+
+
+def patient_list(errors: Errors, path: str, value: Any) -> list | None:
+    """The patients of a document. A patient given twice would be stored twice over, the later
+    silently overriding the earlier: an error naming both (the document is refused)."""
+    patients = expect_list(errors, path, value)
+    first: dict[str, int] = {}
+    for index, data in enumerate(patients or []):
+        patient_id = data.get("patient_id") if isinstance(data, Mapping) else None
+        if not isinstance(patient_id, str):
+            continue
+        earlier = first.setdefault(patient_id.strip(), index)
+        if earlier != index:
+            errors.add(
+                join(join(path, index), "patient_id"),
+                f"Same patient as {join(path, earlier)}; give each patient once per document.",
+            )
+    return patients
 
 
 def read_autoantibody(errors: Errors, path: str, data: Any, born: date | None) -> dict | None:

@@ -94,7 +94,9 @@ def patient_upsert(*, actor: Actor, site: Site, values: dict[str, Any]) -> tuple
 
 def _refresh_serology(actor: Actor, patient: Patient) -> None:
     """Derive the patient's serology group again from its results, audited as the patient's
-    change that it is (reports group patients by it)."""
+    change that it is (reports group patients by it), and ask for the patient's scoring."""
+    # The classification criteria's anti-Jo-1 item is derived from the results (scoring).
+    request_scoring([patient.pk])
     group = serology_group(list(patient.autoantibodies.values_list("antibody", "result")))
     if patient.serology_group != group:
         before = {"serology_group": patient.serology_group}

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from registry.errors import InputError
 from registry.vocabularies import Diagnosis, Drug, DrugClass, SerologyGroup
 from scoring.instruments import POPULATIONS
+from scoring.instruments.classification import CATEGORIES, DEFINITE, PROBABLE, SUBGROUPS
 
 
 class GroupBy:
@@ -31,18 +32,32 @@ class Stratify:
     SEROLOGY = "serology"
     POPULATION = "population"
     REFRACTORY = "refractory"
+    CLASSIFICATION = "classification"  # 2017 EULAR/ACR category
+    CLASSIFICATION_SUBGROUP = "classification_subgroup"
     CHOICES = (
         (SITE, "Site"),
         (DIAGNOSIS, "Diagnosis"),
         (SEROLOGY, "Serological group"),
         (POPULATION, "Adult or juvenile"),
         (REFRACTORY, "Refractory at the episode's start"),
+        (CLASSIFICATION, "EULAR/ACR classification"),
+        (CLASSIFICATION_SUBGROUP, "EULAR/ACR subgroup"),
     )
 
 
 # `refractory=yes|no`: whether the patient was refractory (refractory_v1 candidate or confirmed,
 # from what was known that day) at the start of the episode; also the codes of its strata.
 REFRACTORY_CHOICES = (("yes", "Refractory at start"), ("no", "Not refractory at start"))
+
+
+# The 2017 EULAR/ACR classification of the patient (scoring's classification record):
+# `classification=probable_or_definite` keeps the recommended minimum for a case.
+PROBABLE_OR_DEFINITE = "probable_or_definite"
+CLASSIFICATION_CATEGORIES = {PROBABLE_OR_DEFINITE: (PROBABLE, DEFINITE)} | {
+    category: (category,) for category in CATEGORIES
+}
+# The stratum of patients without a classification record.
+UNCLASSIFIED = "unclassified"
 
 
 # Query parameter → (attribute, allowed codes or None for free text such as site codes).
@@ -52,6 +67,8 @@ _LISTS: dict[str, tuple[str, frozenset[str] | None]] = {
     "serology": ("serology", frozenset(SerologyGroup.values)),
     "drug": ("drugs", frozenset(Drug.values)),
     "drug_class": ("drug_classes", frozenset(DrugClass.values)),
+    "classification": ("classification", frozenset(CLASSIFICATION_CATEGORIES)),
+    "classification_subgroup": ("classification_subgroups", frozenset(SUBGROUPS)),
 }
 PARAMETERS = (
     *_LISTS,
@@ -77,6 +94,8 @@ class ReportFilters:
     serology: tuple[str, ...] = ()
     drugs: tuple[str, ...] = ()
     drug_classes: tuple[str, ...] = ()
+    classification: tuple[str, ...] = ()
+    classification_subgroups: tuple[str, ...] = ()
     population: str | None = None
     refractory: str | None = None  # "yes" or "no" (REFRACTORY_CHOICES)
     start_from: date | None = None

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from registry.vocabularies import DRUG_CLASS, Diagnosis, Drug, DrugClass, SerologyGroup
 from reports.disclosure import Disclosure, Tally
-from reports.filters import REFRACTORY_CHOICES, GroupBy, ReportFilters, Stratify
+from reports.filters import REFRACTORY_CHOICES, UNCLASSIFIED, GroupBy, ReportFilters, Stratify
 from reports.selectors import (
     CATEGORIES,
     WEEKS,
@@ -47,6 +47,18 @@ from reports.statistics import (
     summarise,
 )
 from scoring.instruments import ADULT, JUVENILE
+from scoring.instruments.classification import (
+    ADM,
+    DEFINITE,
+    DM,
+    IBM,
+    JDM,
+    JUVENILE_OTHER,
+    NOT_IIM,
+    PM,
+    POSSIBLE,
+    PROBABLE,
+)
 
 NOT_COMPUTED = "not_computed"
 POPULATION_LABELS = {ADULT: "Adult", JUVENILE: "Juvenile"}
@@ -60,6 +72,20 @@ def treatment_label(group_by: str, code: str) -> str:
     return str(Drug(code).label)
 
 
+# Labels of the classification strata, in their order (unclassified patients last).
+CLASSIFICATION_LABELS: dict[str, dict[str, str]] = {
+    Stratify.CLASSIFICATION: {
+        NOT_IIM: "Not IIM", POSSIBLE: "Possible IIM", PROBABLE: "Probable IIM",
+        DEFINITE: "Definite IIM",
+    },
+    Stratify.CLASSIFICATION_SUBGROUP: {
+        JDM: "Juvenile dermatomyositis", JUVENILE_OTHER: "Juvenile myositis other than JDM",
+        DM: "Dermatomyositis", ADM: "Amyopathic dermatomyositis",
+        IBM: "Inclusion body myositis", PM: "Polymyositis",
+    },
+}  # fmt: skip
+
+
 def stratum_label(stratify: str | None, code: str | None) -> str:
     if stratify is None or code is None:
         return ""
@@ -71,6 +97,8 @@ def stratum_label(stratify: str | None, code: str | None) -> str:
         return POPULATION_LABELS[code]
     if stratify == Stratify.REFRACTORY:
         return dict(REFRACTORY_CHOICES)[code]
+    if stratify in CLASSIFICATION_LABELS:
+        return CLASSIFICATION_LABELS[stratify].get(code, "Not classified")
     return code  # site codes are their own label
 
 
@@ -214,6 +242,8 @@ def _stratum_of(stratify: str | None, episode: EpisodeOutcome) -> str | None:
         Stratify.SEROLOGY: episode.serology,
         Stratify.POPULATION: episode.population,
         Stratify.REFRACTORY: "yes" if episode.refractory else "no",
+        Stratify.CLASSIFICATION: episode.classification or UNCLASSIFIED,
+        Stratify.CLASSIFICATION_SUBGROUP: episode.classification_subgroup or UNCLASSIFIED,
     }[stratify]
 
 
@@ -226,6 +256,9 @@ def _stratum_order(stratify: str | None, code: str | None) -> Any:
         return (ADULT, JUVENILE).index(code)
     if stratify == Stratify.REFRACTORY:
         return ("no", "yes").index(code)
+    if stratify in CLASSIFICATION_LABELS:
+        order = list(CLASSIFICATION_LABELS[stratify])
+        return order.index(code) if code in order else len(order)
     return code or ""
 
 

@@ -57,7 +57,7 @@ from reports.expressions import (
     population,
     window_visits,
 )
-from reports.filters import ReportFilters
+from reports.filters import CLASSIFICATION_CATEGORIES, ReportFilters
 from scoring.instruments import refractory
 from scoring.models import EpisodeRefractory, ResponseEpisode, ResponseRecord
 
@@ -123,6 +123,13 @@ def episodes_matching(filters: ReportFilters) -> QuerySet[TreatmentEpisode]:
         episodes = episodes.alias(population=population("patient__")).filter(
             population=filters.population
         )
+    if filters.classification:
+        wanted = {c for code in filters.classification for c in CLASSIFICATION_CATEGORIES[code]}
+        episodes = episodes.filter(**{f"{CLASSIFICATION_CATEGORY}__in": sorted(wanted)})
+    if filters.classification_subgroups:
+        episodes = episodes.filter(
+            **{f"{CLASSIFICATION_SUBGROUP}__in": filters.classification_subgroups}
+        )
     if filters.refractory:
         at_start = refractory_at_start()
         episodes = episodes.filter(at_start if filters.refractory == "yes" else ~at_start)
@@ -140,6 +147,12 @@ def refractory_at_start() -> Exists:
             status__in=[refractory.CANDIDATE, refractory.CONFIRMED],
         )
     )
+
+
+# The patient's 2017 EULAR/ACR category and subgroup, from its classification record (one join;
+# null without a record).
+CLASSIFICATION_CATEGORY = "patient__classification_record__category"
+CLASSIFICATION_SUBGROUP = "patient__classification_record__subgroup"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -381,6 +394,9 @@ class EpisodeOutcome:
     site_patient_id: str = ""
     drug_other: str = ""
     refractory: bool = False  # at the episode's start (`refractory_at_start`)
+    # The patient's 2017 EULAR/ACR category and subgroup ("" without them).
+    classification: str = ""
+    classification_subgroup: str = ""
 
     @property
     def has_baseline(self) -> bool:
@@ -415,6 +431,7 @@ _OUTCOME_COLUMNS = (
     "last_visit_date", "scored", "pending", "failed", "doi_met", "first_doi_day",
     "last_scored_day", "best_score", "best_rank", *(f"week_{week}" for week in WEEKS),
     "confirmed_response", "confirmed_deterioration", "baseline_gc", "last_gc", "refractory",
+    CLASSIFICATION_CATEGORY, CLASSIFICATION_SUBGROUP,
 )  # fmt: skip
 _DETAIL_COLUMNS = ("patient__patient_id", "drug_other")
 
@@ -498,6 +515,8 @@ def outcome_rows(
             site_patient_id=row.patient__patient_id if detail else "",
             drug_other=row.drug_other if detail else "",
             refractory=bool(row.refractory),
+            classification=getattr(row, CLASSIFICATION_CATEGORY) or "",
+            classification_subgroup=getattr(row, CLASSIFICATION_SUBGROUP) or "",
         )
 
 

@@ -8,7 +8,7 @@ from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from registry.admin import ReadOnlyAdminMixin
 from scoring import tasks
-from scoring.models import ResponseRecord
+from scoring.models import ClassificationRecord, ResponseRecord
 
 
 @admin.register(ResponseRecord)
@@ -34,3 +34,11 @@ class ResponseRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             )
             return
         self.message_user(request, f"Scoring of {len(ids)} patient(s) asked for.")
+
+
+@admin.register(ClassificationRecord)
+class ClassificationRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("patient", "status", "score", "category", "subgroup", "computed_at")
+    list_filter = ("status", "category", "subgroup")
+    list_select_related = ("patient__site",)
+    search_fields = ("patient__patient_id",)

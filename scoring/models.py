@@ -217,6 +217,59 @@ class EpisodeRefractory(models.Model):
         return f"{self.definition} at the start of episode {self.episode_id}: {self.status}"
 
 
+class ClassificationRecord(models.Model):
+    """A patient's 2017 EULAR/ACR classification (docs: CLASSIFICATION.md), derived from its
+    classification assessment, age at onset, antibody panel and earliest visit's enzymes by
+    scoring.classifying; written by scoring.services like the response records."""
+
+    class Status(models.TextChoices):
+        PENDING = scores.PENDING, "Pending"
+        DONE = scores.DONE, "Done"
+        FAILED = scores.FAILED, "Failed"
+
+    patient = models.OneToOneField(
+        Patient, on_delete=models.PROTECT, related_name="classification_record"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    # The answers as used (derived L1/L2 filled in), the age at onset, which items were
+    # derived and from what.
+    inputs = models.JSONField(default=dict)
+    fingerprint = models.CharField(max_length=32, blank=True)
+    # The calculator's answer, plus points per item, the intercept `a`, the age band and the
+    # derived items.
+    result = models.JSONField(null=True, blank=True)
+    # Query columns copied from `result`, so that reports filter and group in the database.
+    score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    category = models.CharField(max_length=10, blank=True)
+    probability = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    subgroup = models.CharField(max_length=16, blank=True)
+    biopsy_recommended = models.BooleanField(null=True, blank=True)
+    complete = models.BooleanField(null=True, blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    computed_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(computed_at__isnull=False, result__isnull=False),
+                name="scoring_classification_done_has_result",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | ~Q(error=""),
+                name="scoring_classification_failed_has_error",
+            ),
+        ]
+        indexes = [
+            # Reports filter the cohort by category and subgroup.
+            models.Index(fields=["category", "subgroup"], name="scoring_classification_cat"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Classification of patient {self.patient_id}: {self.category or self.status}"
+
+
 # Derived outcomes (survival, lung progression, safety), in their own module.
 from scoring.outcome_models import (  # noqa: E402, F401
     EpisodeAdverseEvent,

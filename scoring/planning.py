@@ -24,6 +24,7 @@ from scoring.instruments import (
     WORSENING_ALGORITHM,
     InstrumentError,
     Measures,
+    age_in_years,
     population_for,
 )
 
@@ -215,6 +216,12 @@ class PatientInputs:
     visits: list[VisitInputs] = field(default_factory=list)
     episodes: list[EpisodeKey] = field(default_factory=list)
     by_id: dict[int, VisitInputs] = field(default_factory=dict)
+    # The classification's inputs (scoring.classifying): the age at symptom onset in whole years
+    # (None when population_error says why not), the stored assessment (None: none) and the
+    # results of the patient's anti-Jo-1 tests.
+    age_at_onset: int | None = None
+    assessment: dict[str, Any] | None = None
+    anti_jo1_results: tuple[str, ...] = ()
 
     def add_visit(self, visit: VisitInputs) -> None:
         self.visits.append(visit)
@@ -225,13 +232,14 @@ def patient_inputs(
     patient_id: int, birth_year: int, birth_month: int, onset: date, site_id: int | None = None
 ) -> PatientInputs:
     """A patient's inputs before its visits are added: the population, or why it is unknown."""
-    population, population_error = None, ""
+    population, population_error, age = None, "", None
     try:
         # Adult or juvenile by age at symptom onset (SCORING.md §3), as Patient.population.
         population = population_for(birth_year, birth_month, onset)
+        age = age_in_years(birth_year, birth_month, onset)
     except InstrumentError as exc:
         population_error = str(exc)
-    return PatientInputs(patient_id, population, population_error, site_id)
+    return PatientInputs(patient_id, population, population_error, site_id, age_at_onset=age)
 
 
 def visit_inputs(visit: StoredVisit, *, with_measures: bool = True) -> VisitInputs:

@@ -19,11 +19,14 @@ from typing import Any
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from crf.models import HAQ, MMT8, LabResult, RefractoryAttestation, Visit
-from registry.models import Patient, TreatmentEpisode
+from crf.classification import VALUE_FIELDS as CLASSIFICATION_VALUE_FIELDS
+from crf.models import HAQ, MMT8, ClassificationAssessment, LabResult, RefractoryAttestation, Visit
+from registry.models import AutoantibodyResult, Patient, TreatmentEpisode
+from registry.vocabularies import Antibody
 from scoring import planning, scores
 from scoring.compute import Scorer
 from scoring.instruments import InstrumentError, refractory
+from scoring.instruments.classification import ITEM_KEYS as CLASSIFICATION_ITEM_KEYS
 from scoring.models import RefractoryRecord, ResponseEpisode, ResponseRecord
 from scoring.planning import (
     EpisodeKey,
@@ -77,7 +80,7 @@ _VISIT_COLUMNS = (
 def load_inputs(
     patient_ids: Iterable[int], *, lock: bool = False, measures: bool = True
 ) -> dict[int, PatientInputs]:
-    """Everything the scores of these patients depend on, in six queries.
+    """Everything the scores of these patients depend on, in eight queries.
 
     Without `measures` only what the fingerprints need is built (the sweep compares, it does not
     score): the visits' `measures` stay None, and an input that the instruments would reject is
@@ -121,7 +124,36 @@ def load_inputs(
         "pk", "patient_id", "start_date", "stop_date"
     ):
         found[patient_id].episodes.append(EpisodeKey(pk, start, stop))
+    _load_classification_inputs(found)
     return found
+
+
+_ASSESSMENT_COLUMNS = ("patient_id", *CLASSIFICATION_VALUE_FIELDS)
+
+
+def _load_classification_inputs(found: dict[int, PatientInputs]) -> None:
+    """The classification's own inputs (scoring.classifying): the patients' assessments and
+    anti-Jo-1 results, in two queries."""
+    ids = list(found)
+    assessments = ClassificationAssessment.objects.filter(patient_id__in=ids)
+    for patient_id, assessed_on, muscle_biopsy, *rest in assessments.values_list(
+        *_ASSESSMENT_COLUMNS
+    ):
+        *items, finger_flexor_weakness, treatment_response = rest
+        found[patient_id].assessment = {
+            "assessed_on": assessed_on.isoformat(),
+            "muscle_biopsy": muscle_biopsy,
+            "items": dict(zip(CLASSIFICATION_ITEM_KEYS, items, strict=True)),
+            "finger_flexor_weakness": finger_flexor_weakness,
+            "treatment_response": treatment_response,
+        }
+    results: dict[int, set[str]] = defaultdict(set)
+    for patient_id, result in AutoantibodyResult.objects.filter(
+        patient_id__in=ids, antibody=Antibody.JO1
+    ).values_list("patient_id", "result"):
+        results[patient_id].add(result)
+    for patient_id, seen in results.items():
+        found[patient_id].anti_jo1_results = tuple(sorted(seen))
 
 
 # ---------------------------------------------------------------------------------------------

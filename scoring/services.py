@@ -30,8 +30,9 @@ from registry.audit import Actor, event_values, value_text
 from registry.errors import LockedError
 from registry.fastwrite import insert_events
 from registry.models import AuditEvent, Patient
+from scoring.classification_records import score_classifications
 from scoring.compute import Outcome, Scorer
-from scoring.models import ResponseEpisode, ResponseRecord
+from scoring.models import ClassificationRecord, ResponseEpisode, ResponseRecord
 from scoring.outcomes import outcomes_write
 from scoring.planning import WORSENING, ExpectedRow, PatientInputs, expected_rows, row_inputs_json
 from scoring.refractory import refractory_write
@@ -190,11 +191,22 @@ def _score(patient_ids: Iterable[int], force: bool, computed_by: str) -> Scoring
             ),
         ]
     )
+    classified = score_classifications(
+        inputs.values(), force=force, now=now, computed_by=computed_by
+    )
     # After the response records: the refractory status reads the ones just written.
     refractory_write(patient_ids=list(inputs), computed_by=computed_by, force=force)
     # Survival, lung progression and treatment-emergent adverse events (scoring/outcomes.py).
     outcomes_write(patient_ids=list(inputs), computed_by=computed_by, force=force)
-    return ScoringSummary(len(inputs), len(rows), unchanged, len(obsolete), failed, frozen)
+    # The counts cover both kinds of record: response and classification records.
+    return ScoringSummary(
+        len(inputs),
+        len(rows) + classified.written,
+        unchanged + classified.unchanged,
+        len(obsolete) + classified.deleted,
+        failed + classified.failed,
+        frozen,
+    )
 
 
 # The audit trail of response records (issue 8: every create, update and delete, from every path
@@ -347,11 +359,15 @@ def mark_pending(*, patient_ids: Iterable[int]) -> int:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
+        now = timezone.now()
+        ClassificationRecord.objects.filter(patient_id__in=free).update(
+            status=ClassificationRecord.Status.PENDING, requested_at=now
+        )
         # A locked visit's stored records are not going to be computed again: not pending.
         return (
             ResponseRecord.objects.filter(patient_id__in=free)
             .exclude(visit__status=Visit.Status.LOCKED)
-            .update(status=ResponseRecord.Status.PENDING, requested_at=timezone.now())
+            .update(status=ResponseRecord.Status.PENDING, requested_at=now)
         )
 
 

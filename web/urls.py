@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web.views import auth, invitations, patients, pro, trust, visits
+from web.views import auth, classification, invitations, patients, pro, trust, visits
 
 app_name = "web"
 
@@ -19,6 +19,11 @@ urlpatterns = [
         "patients/<int:pk>/refractory/attest/",
         trust.refractory_attest_view,
         name="refractory-attest",
+    ),
+    path(
+        "patients/<int:pk>/classification/",
+        classification.classification_edit,
+        name="classification-edit",
     ),
     path("patients/<int:pk>/visits/new/", visits.visit_new, name="visit-new"),
     path("patients/<int:pk>/autoantibodies/new/", patients.antibody_new, name="antibody-new"),

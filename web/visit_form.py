@@ -37,15 +37,17 @@ _INDEX = re.compile(r"\[\d+\]$")
 
 
 def parse_number(raw: str) -> Any:
-    """Text as typed → a JSON number, None when empty, or the text itself when it is not a
-    number (the reader then names the field). A decimal comma is accepted: many sites type it."""
+    """Text as typed → a number, None when empty, or the text itself when it is not a number
+    (the reader then names the field). A decimal comma is accepted: many sites type it.
+
+    A Decimal, exactly as typed and of any length (int() refuses more than 4300 digits); the
+    readers compare it with the field's range."""
     text = raw.strip()
     if not text:
         return None
-    if not _NUMBER.match(text):
+    if not _NUMBER.fullmatch(text):
         return text
-    text = text.replace(",", ".")
-    return float(text) if "." in text else int(text)
+    return Decimal(text.replace(",", "."))
 
 
 def _text(value: Any) -> str:

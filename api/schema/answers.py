@@ -118,6 +118,7 @@ PATIENT_RESULT = object_field(
             "document's root.",
         },
         "visits": {"type": "array", "items": ref("SubmissionVisitResult")},
+        "classification": ref("SubmissionClassificationResult"),
     },
     ["index", "patient_id", "status", "id", "errors", "visits"],
     "What happened to one patient (all or nothing).",

@@ -17,6 +17,7 @@ from api.schema.fields import (
     ref,
     text_field,
 )
+from crf.classification import CLASSIFICATION_KEYS
 from crf.documents import VISIT_KEYS
 from crf.models import ALL_HAQ_ITEMS, HAQ_ITEMS, MMT_SIDED_GROUPS, LabResult, Visit
 from registry.documents import ANTIBODY_KEYS, PATIENT_KEYS, TREATMENT_KEYS
@@ -293,6 +294,7 @@ def _patient() -> Schema:
                 "description": "Visits keyed by date; one per date, at most one baseline. "
                 "Visits stored earlier but absent here are kept.",
             },
+            "classification": {**ref("SubmissionClassification"), "nullable": True},
         },
         ["patient_id", "sex", "birth_year_month", "diagnosis", "onset_date"],
         "A patient with everything nested in it: stored all or nothing.",
@@ -424,4 +426,5 @@ DOCUMENT_KEYS = {
     "SubmissionAutoantibody": set(ANTIBODY_KEYS),
     "SubmissionTreatment": set(TREATMENT_KEYS),
     "SubmissionVisit": set(VISIT_KEYS),
+    "SubmissionClassification": set(CLASSIFICATION_KEYS),
 }

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from crf.demo.classification import classification_stream, draw_classification
 from crf.demo.followup import Schedule, draw_outcome
 from crf.demo.instruments import Examiner
 from crf.demo.patient import Profile, draw_profile
@@ -60,7 +61,12 @@ class CohortGenerator:
             ]
             number = self._numbers.get(site.code, 0) + 1
             self._numbers[site.code] = number
-            yield synthetic_patient(rng, site, f"{site.code}-{number:04d}", self.today)
+            patient = synthetic_patient(rng, site, f"{site.code}-{number:04d}", self.today)
+            # Its own stream, drawn last: the rest of the patient is the same without it.
+            patient.document["classification"] = draw_classification(
+                classification_stream(self.seed, index), patient.document
+            )
+            yield patient
 
 
 def synthetic_patient(

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from django.db import models
 
-from crf.models import HAQ, MMT8, LabResult, Visit
+from crf.models import HAQ, MMT8, ClassificationAssessment, LabResult, Visit
 from crf.submission.reading import PatientRead
 from registry.audit import UNAUDITED_FIELDS, Actor, event_values, value_text
 from registry.models import AutoantibodyResult, Patient, Site, TreatmentEpisode
@@ -35,10 +35,11 @@ class PatientRows:
     antibodies: list[AutoantibodyResult]
     treatments: list[TreatmentEpisode]
     visits: list[VisitRows] = field(default_factory=list)
+    classification: ClassificationAssessment | None = None
 
     def result(self, status: str) -> dict[str, Any]:
         """The answer for this patient, in patient_document_save's shape."""
-        return {
+        answer = {
             "patient_id": self.patient.patient_id,
             "status": status,
             "id": self.patient.pk,
@@ -48,6 +49,9 @@ class PatientRows:
                 for rows in self.visits
             ],
         }  # fmt: skip
+        if self.classification is not None:
+            answer["classification"] = {"status": status, "id": self.classification.pk}
+        return answer
 
 
 def build(model: type[M], values: Mapping[str, Any], **links: models.Model) -> M:
@@ -88,6 +92,8 @@ def patient_rows(site: Site, index: int, read: PatientRead) -> PatientRows:
             for enzyme, lab in visit_read.labs.items()
         ]
         rows.visits.append(VisitRows(visit, mmt, haq, labs, visit_read.reason))
+    if read.classification is not None:
+        rows.classification = build(ClassificationAssessment, read.classification, patient=patient)
     patient.serology_group = serology_group(
         [(result.antibody, result.result) for result in rows.antibodies]
     )
@@ -101,6 +107,8 @@ def rows_clean(rows: PatientRows) -> None:
         instance.clean()
     for visit_rows in rows.visits:
         visit_rows.visit.clean()
+    if rows.classification is not None:
+        rows.classification.clean()
 
 
 # --- audit events --------------------------------------------------------------------------------
@@ -143,6 +151,8 @@ def create_events(actor: Actor, patients: Sequence[PatientRows]) -> list[dict[st
         ids = {"site_id": patient.site_id, "patient_id": patient.pk}
         for instance in (patient, *rows.antibodies, *rows.treatments):
             events.append(_create_event(actor, instance, ids))
+        if rows.classification is not None:
+            events.append(_create_event(actor, rows.classification, ids))
         for visit_rows in rows.visits:
             # A visit document's `reason` goes into the events of its visit, as visit_write
             # records it.

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.db import transaction
 
-from crf.models import HAQ, MMT8, LabResult, Visit
+from crf.models import HAQ, MMT8, ClassificationAssessment, LabResult, Visit
 from crf.quality import findings, rules_apply
 from crf.submission.building import PatientRows, create_events, patient_rows
 from crf.submission.reading import PatientRead, read_patient_document
@@ -46,6 +46,8 @@ def patients_insert(*, actor: Actor, patients: Sequence[PatientRows]) -> dict[st
         for rows in patients:
             for child in (*rows.antibodies, *rows.treatments, *(v.visit for v in rows.visits)):
                 child.patient_id = rows.patient.pk
+            if rows.classification is not None:
+                rows.classification.patient_id = rows.patient.pk
         visits = [v for p in patients for v in p.visits]
         antibodies = [a for p in patients for a in p.antibodies]
         treatments = [t for p in patients for t in p.treatments]
@@ -62,6 +64,8 @@ def patients_insert(*, actor: Actor, patients: Sequence[PatientRows]) -> dict[st
         insert_rows(MMT8, mmts)
         insert_rows(HAQ, haqs)
         insert_rows(LabResult, labs)
+        classifications = [p.classification for p in patients if p.classification is not None]
+        insert_rows(ClassificationAssessment, classifications)
         events = create_events(actor, patients)
         insert_events(events)
     return {
@@ -72,6 +76,8 @@ def patients_insert(*, actor: Actor, patients: Sequence[PatientRows]) -> dict[st
         "mmt8": len(mmts),
         "haq": len(haqs),
         "labs": len(labs),
+        # Counted only when some were created: a cohort without assessments answers as before.
+        **({"classifications": len(classifications)} if classifications else {}),
         "audit_events": len(events),
     }
 
@@ -176,7 +182,7 @@ def patients_bulk_create(
     for index, entry in enumerate(patients):
         read = read_patient_document(entry.document, join("patients", index))
         statuses.append(_visit_statuses(read, entry))
-        for path, message in (*read.errors.items, *read.repeated_entries()):
+        for path, message in read.errors.items:
             errors.add(path, message)
         reads.append((read, entry))
     if not errors and reads:

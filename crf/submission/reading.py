@@ -2,15 +2,16 @@
 
 The readers of registry.documents and crf.documents check each value and name each bad one by
 its JSON path; `read_patient_document` runs them over a whole patient — its own fields, its
-autoantibody results, treatment episodes and visits — and adds the rules that span entries
-(one visit per date, one baseline). The result is what every writer of crf.submission takes:
-none of them reads the document again.
+autoantibody results, treatment episodes, visits and classification assessment — and adds the
+rules that span entries (one visit per date, one baseline). The result is what every writer of
+crf.submission takes: none of them reads the document again.
 """
 
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from crf.classification import read_classification
 from crf.documents import read_visit
 from registry.documents import (
     Errors,
@@ -25,7 +26,6 @@ from registry.documents import (
 # The nested lists of autoantibody results and treatment episodes, and their natural keys.
 ANTIBODIES = "autoantibodies"
 TREATMENTS = "treatments"
-NATURAL_KEYS = {ANTIBODIES: ("antibody", "sample_date"), TREATMENTS: ("drug", "start_date")}
 
 
 @dataclass(slots=True)
@@ -65,33 +65,15 @@ class PatientRead:
     antibodies: list[EntryRead] = field(default_factory=list)
     treatments: list[EntryRead] = field(default_factory=list)
     visits: list[VisitRead] = field(default_factory=list)
+    # The classification assessment's values (crf.classification); None: not in the document,
+    # which leaves a stored assessment as it is.
+    classification: dict[str, Any] | None = None
     # Why stored data changes: covers the patient's own fields, its nested lists and the visits
     # that give no reason of their own.
     reason: str = ""
 
     def entries(self, key: str) -> list[EntryRead]:
         return self.antibodies if key == ANTIBODIES else self.treatments
-
-    def repeated_entries(self) -> list[tuple[str, str]]:
-        """Results and episodes repeating an earlier one's natural key, as errors.
-
-        Not an error to patient_document_save, which upserts such entries one after the other;
-        one that only creates would insert both, and the database refuses the second.
-        """
-        repeats = []
-        for key, natural_key in NATURAL_KEYS.items():
-            seen: set[tuple[Any, ...]] = set()
-            for entry in self.entries(key):
-                natural = tuple(entry.values.get(name) for name in natural_key)
-                if None not in natural and natural in seen:
-                    repeats.append(
-                        (
-                            join(join(self.path, key), entry.index),
-                            f"Repeats an earlier entry with the same {' and '.join(natural_key)}.",
-                        )
-                    )
-                seen.add(natural)
-        return repeats
 
 
 def read_patient_document(data: Any, path: str = "") -> PatientRead:
@@ -116,6 +98,10 @@ def read_patient_document(data: Any, path: str = "") -> PatientRead:
             item_values = reader(errors, join(key_path, index), item, born)
             if item_values is not None:
                 into.append(EntryRead(index, item_values))
+    if data.get("classification") is not None:
+        read.classification = read_classification(
+            errors, join(path, "classification"), data["classification"], born
+        )
     visits_path = join(path, "visits")
     first_on: dict[Any, int] = {}
     baselines: list[int] = []

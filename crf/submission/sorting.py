@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Prefetch
 
-from crf.models import HAQ, MMT8, Visit
+from crf.models import HAQ, MMT8, ClassificationAssessment, Visit
 from crf.submission.building import PatientRows, audit_snapshot, patient_rows, rows_clean
 from crf.submission.reading import PatientRead, read_patient_document
 from registry.documents import join
@@ -32,10 +32,9 @@ def plain_rows(site: Site, index: int, read: PatientRead) -> PatientRows | None:
     """The rows a read document stores, or None if it is anything but plainly valid.
 
     None is not an error: the caller sends such a patient to the upsert, which names every
-    problem. Keys repeated within the document (which the upsert resolves as successive
-    upserts) are sent there too.
+    problem.
     """
-    if read.errors or read.repeated_entries():
+    if read.errors:
         return None
     rows = patient_rows(site, index, read)
     try:
@@ -54,9 +53,9 @@ def stored_patients(site: Site, patient_ids: Iterable[str]) -> dict[str, Patient
     """The stored patients with these site ids, everything nested prefetched (five queries)."""
     return {
         patient.patient_id: patient
-        for patient in Patient.objects.filter(
-            site=site, patient_id__in=set(patient_ids)
-        ).prefetch_related(
+        for patient in Patient.objects.filter(site=site, patient_id__in=set(patient_ids))
+        .select_related("classification")
+        .prefetch_related(
             "autoantibodies",
             "treatments",
             Prefetch(
@@ -67,10 +66,10 @@ def stored_patients(site: Site, patient_ids: Iterable[str]) -> dict[str, Patient
     }
 
 
-def _related(visit: Visit, name: str) -> models.Model | None:
+def _related(owner: models.Model, name: str) -> models.Model | None:
     try:
-        return getattr(visit, name)
-    except (MMT8.DoesNotExist, HAQ.DoesNotExist):
+        return getattr(owner, name)
+    except (MMT8.DoesNotExist, HAQ.DoesNotExist, ClassificationAssessment.DoesNotExist):
         return None
 
 
@@ -102,6 +101,10 @@ def is_unchanged(rows: PatientRows, stored: Patient) -> bool:
     for episode in rows.treatments:
         if not _same(treatments.get((episode.drug, episode.start_date)), episode):
             return False
+    if rows.classification is not None and not _same(
+        _related(stored, "classification"), rows.classification
+    ):
+        return False
     visits = {v.visit_date: v for v in stored.visits.all()}
     for visit_rows in rows.visits:
         visit = visits.get(visit_rows.visit.visit_date)
@@ -118,6 +121,8 @@ def is_unchanged(rows: PatientRows, stored: Patient) -> bool:
             return False
     # Answer with the stored records' ids.
     rows.patient = stored
+    if rows.classification is not None:
+        rows.classification = _related(stored, "classification")  # type: ignore[assignment]
     for visit_rows in rows.visits:
         visit_rows.visit = visits[visit_rows.visit.visit_date]
     return True
@@ -140,12 +145,14 @@ def sort_patients(
         data if isinstance(data, PatientRead) else read_patient_document(data, join("patients", i))
         for i, data in enumerate(documents)
     ]
-    mentions = Counter(read.data.get("patient_id") for read in reads if isinstance(read.data, dict))
+    ids = [read.data.get("patient_id") if isinstance(read.data, dict) else None for read in reads]
+    ids = [key if isinstance(key, str) else None for key in ids]  # a list is not hashable
+    mentions = Counter(ids)
     candidates: list[PatientRows] = []
     rest: list[int] = []
     for index, read in enumerate(reads):
         # A patient sent twice is applied twice, in order, by the upsert.
-        repeated = isinstance(read.data, dict) and mentions[read.data.get("patient_id")] > 1
+        repeated = ids[index] is not None and mentions[ids[index]] > 1
         rows = None if repeated else plain_rows(site, index, read)
         if rows is None:
             rest.append(index)

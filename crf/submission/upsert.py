@@ -1,8 +1,9 @@
 """The per-patient writer: a patient document applied as an upsert, row by row, as one unit.
 
 For a patient that changes (and every one crf.submission.sorting is unsure about): the
-registry's upsert services for the patient, its results and episodes, and crf.services'
-visit writer for each visit, with the amendment rules (reasons, locks, versions) they own.
+registry's upsert services for the patient, its results and episodes, crf.services' visit
+writer for each visit and crf.classification's for the assessment, with the amendment rules
+(reasons, locks, versions) they own.
 """
 
 from dataclasses import replace
@@ -11,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from crf.classification import classification_save
 from crf.services import integrity_to_error, validation_to_input_error, visit_write
 from crf.submission.reading import ANTIBODIES, TREATMENTS, PatientRead, read_patient_document
 from registry.audit import Actor
@@ -72,6 +74,16 @@ def patient_read_save(*, actor: Actor, site: Site, read: PatientRead) -> dict[st
                     "id": visit.pk,
                 }
                 nested_changed |= visit_outcome != "unchanged"
+            classification = None
+            if read.classification is not None:
+                assessment, status = classification_save(
+                    actor=actor,
+                    patient=patient,
+                    values=read.classification,
+                    path=join(path, "classification"),
+                )
+                classification = {"status": status, "id": assessment.pk}
+                nested_changed |= status != "unchanged"
     except ValidationError as exc:
         raise validation_to_input_error(exc, path) from None
     except IntegrityError as exc:
@@ -82,9 +94,12 @@ def patient_read_save(*, actor: Actor, site: Site, read: PatientRead) -> dict[st
         raise InputError(pairs) from None
     if outcome == "unchanged" and nested_changed:
         outcome = "updated"
-    return {
+    answer = {
         "patient_id": patient.patient_id,
         "status": outcome,
         "id": patient.pk,
         "visits": visit_results,
     }
+    if classification is not None:
+        answer["classification"] = classification
+    return answer

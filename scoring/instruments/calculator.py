@@ -74,6 +74,33 @@ _BOUNDED: tuple[tuple[str, int], ...] = (
 _MEASURES_FIELD_PATHS = {"mmt_total": "mmt.total", "mmt_max": "mmt.max"}
 
 
+# Far more digits than any measure has, and than a float holds (1e-308 still reaches the
+# calculation, whose result may then be too large for JSON); a longer number (10**5000, or
+# 1e-999999999, which exact arithmetic would take hours to expand) is refused unconverted.
+MAX_DIGITS = 400
+
+
+def _shown(value: object) -> str:
+    """The value for an error message, short whatever it is (str() of an int of more than 4300
+    digits even raises)."""
+    if isinstance(value, int) and value.bit_length() > 200:
+        return "a number too long to show"
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _too_long(value: int | float | Decimal | Fraction) -> bool:
+    if isinstance(value, bool | float):
+        return False  # a finite float is at most 1.8e308: its exact value is cheap
+    if isinstance(value, int):
+        return value.bit_length() > MAX_DIGITS * 3.33
+    if isinstance(value, Fraction):
+        return max(value.numerator.bit_length(), value.denominator.bit_length()) > MAX_DIGITS * 3.33
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    return len(digits) > MAX_DIGITS or abs(exponent) > MAX_DIGITS
+
+
 def _number(
     value: object,
     path: str,
@@ -93,6 +120,9 @@ def _number(
     if isinstance(value, Decimal) and not value.is_finite():
         errors.append((path, "must be a finite number"))
         return None
+    if _too_long(value):
+        errors.append((path, f"must be a number of at most {MAX_DIGITS} digits"))
+        return None
     if isinstance(value, float):
         if not math.isfinite(value):
             errors.append((path, "must be a finite number"))
@@ -102,16 +132,16 @@ def _number(
         number = Fraction(value)
     if positive:
         if number <= 0:
-            errors.append((path, f"must be greater than 0 (got {value})"))
+            errors.append((path, f"must be greater than 0 (got {_shown(value)})"))
             return None
         return number
     if whole and number.denominator != 1:
-        errors.append((path, f"must be a whole number (got {value})"))
+        errors.append((path, f"must be a whole number (got {_shown(value)})"))
         return None
     if number < 0 or (high is not None and number > high):
         upper = f" and {high}" if high is not None else ""
         bound = f"between 0{upper}" if upper else "at least 0"
-        errors.append((path, f"must be {bound} (got {value})"))
+        errors.append((path, f"must be {bound} (got {_shown(value)})"))
         return None
     return number
 
@@ -131,7 +161,9 @@ def _mmt(data: object, path: str, errors: Errors) -> tuple[Fraction | None, int 
         if declared in MMT_MAXIMA:
             scale_max = int(declared)
         else:
-            errors.append((max_path, f"must be one of 80, 150 or 260 (got {data.get('max')})"))
+            errors.append(
+                (max_path, f"must be one of 80, 150 or 260 (got {_shown(data.get('max'))})")
+            )
     total_given = data.get("total")
     if total_given is not None and data.get("max") is None:
         errors.append((max_path, "is required with a total: 80, 150 or 260"))

@@ -49,8 +49,9 @@ def run(
         return _fail(f"cannot read {args.file}: {error.strerror}")
     try:
         # Decimal keeps every number exactly as typed (7.3 is 73/10); NaN and Infinity become
-        # non-finite Decimals, which the calculators reject with the field named.
-        document = json.loads(raw, parse_float=Decimal, parse_constant=Decimal)
+        # non-finite Decimals, and integers of any length (int() refuses more than 4300 digits)
+        # Decimals, which the calculators reject with the field named.
+        document = json.loads(raw, parse_float=Decimal, parse_constant=Decimal, parse_int=Decimal)
     except UnicodeDecodeError:
         return _fail("input is not UTF-8 text")
     except json.JSONDecodeError as error:

@@ -60,13 +60,12 @@ def test_the_reader_names_every_error_and_the_rules_across_visits(example_patien
     ]
 
 
-def test_repeated_entries_are_named_for_the_writers_that_only_create(example_patient):
+def test_repeated_entries_are_named_by_the_reader(example_patient):
     example_patient["autoantibodies"] *= 2
     read = read_patient_document(example_patient, "patients[0]")
-    assert not read.errors  # the upsert applies them one after the other
-    assert read.repeated_entries() == [
+    assert read.errors.items == [
         ("patients[0].autoantibodies[1]",
-         "Repeats an earlier entry with the same antibody and sample_date."),
+         "Same antibody and sample_date as patients[0].autoantibodies[0]; give each entry once."),
     ]  # fmt: skip
 
 
@@ -103,9 +102,9 @@ def test_bulk_creation_names_a_visit_status_that_is_none(command_actor, example_
             patients=[BulkPatient(site, example_patient, {when: "archived"})],
         )
     assert refused.value.errors == [
+        ("patients[0].autoantibodies[1]",
+         "Same antibody and sample_date as patients[0].autoantibodies[0]; give each entry once."),
         ("patients[0].visits[0].status",
          "Must be one of: draft, locked, submitted, verified."),
-        ("patients[0].autoantibodies[1]",
-         "Repeats an earlier entry with the same antibody and sample_date."),
     ]  # fmt: skip
     assert not Patient.objects.exists() and not Visit.objects.exists()

@@ -539,7 +539,7 @@ def _export_job(site):
 def test_export_task_failure_logs_the_job_id_not_the_values(logs, site, patient, monkeypatch):
     from reports.tasks import build_export
 
-    def failing(filters):
+    def failing(filters, **kwargs):
         raise ValueError(f"CK {CK} of patient {CODE}")
 
     monkeypatch.setattr("reports.services.outcomes_by_treatment", failing)

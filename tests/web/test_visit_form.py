@@ -288,3 +288,37 @@ def test_coordinator_deletes_a_submitted_visit_with_a_reason(as_coordinator, bas
     assert AuditEvent.objects.get(object_type="crf.visit", action="delete").reason == (
         "entered on the wrong patient"
     )
+
+
+@pytest.mark.parametrize("name", ["physician_global", "cmas", "labs.ck.value", "mmt8.total",
+                                  "haq.items.walk", "haq.score", "mmt8.deltoid.right"])  # fmt: skip
+@pytest.mark.parametrize("typed", ["9" * 5000, "9" * 5000 + ",5", "-" + "1" * 4400])
+def test_a_number_of_thousands_of_digits_is_an_error_at_its_field(
+    as_coordinator, patient, name, typed
+):
+    response = as_coordinator.post(new_url(patient), form_data(visit_doc(), **{name: typed}))
+    assert response.status_code == 400
+    assert response.context["form"][name].errors
+    assert not Visit.objects.exists()
+
+
+def test_aids_without_any_item_answered_are_refused(as_coordinator, patient):
+    doc = visit_doc()
+    doc["haq"] = {"items": {}, "aids": ["arising"]}
+    response = as_coordinator.post(new_url(patient), form_data(doc))
+    assert response.status_code == 400
+    assert response.context["form"]["haq.score"].errors == [
+        "Answer at least one item, or give the score."
+    ]
+    assert not Visit.objects.exists()
+
+
+@pytest.mark.parametrize("typed", ["2021-W01-1", "20210104", "2021-01-04 "])
+def test_a_visit_date_is_yyyy_mm_dd_only(as_coordinator, patient, typed):
+    response = as_coordinator.post(new_url(patient), form_data(visit_doc(), visit_date=typed))
+    if typed.strip() == "2021-01-04":  # the form strips what is typed around the date
+        assert response.status_code == 302
+        return
+    assert response.status_code == 400
+    assert response.context["form"]["visit_date"].errors == ["Must be a date as YYYY-MM-DD."]
+    assert not Visit.objects.exists()

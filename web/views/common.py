@@ -22,7 +22,7 @@ def actor(request: HttpRequest, reason: str = "") -> Actor:
 def check(request: HttpRequest, action: Action | str, site_id: int) -> None:
     """registry.access.require, with "not visible" answered as 404."""
     try:
-        require(request.user, action, site_id)
+        require(request.user, action, site_id, grants=web_state(request).grants)
     except NotVisible:
         raise Http404("No such record.") from None
 

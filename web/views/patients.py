@@ -31,6 +31,7 @@ from scoring.instruments import JUVENILE
 from scoring.selectors import refractory_record
 from web import selectors
 from web.charts import EPISODE_COLOURS, Band, line_chart
+from web.classification import classification_context
 from web.forms import AutoantibodyForm, PatientForm, ReasonForm, TreatmentForm
 from web.services import patient_edit, patient_register
 from web.state import web_state
@@ -284,6 +285,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = _scores_context(patient)
     context.update(permissions(request, patient.site_id))
     context["antibodies"] = list(patient.autoantibodies.order_by("sample_date", "antibody"))
+    context.update(classification_context(patient))
     context["has_baseline"] = any(
         row.visit.kind == "baseline" for row in context["timeline"]["rows"]
     )

@@ -33,9 +33,22 @@ from reports.dictionary import (
     SURVIVAL_DICTIONARY,
 )
 from reports.disclosure import SUPPRESSED, Disclosure
-from reports.filters import REFRACTORY_CHOICES, GroupBy, ReportFilters, Stratify, parse_filters
+from reports.filters import (
+    PROBABLE_OR_DEFINITE,
+    REFRACTORY_CHOICES,
+    UNCLASSIFIED,
+    GroupBy,
+    ReportFilters,
+    Stratify,
+    parse_filters,
+)
 from reports.models import ExportJob
-from reports.outcomes import POPULATION_LABELS, OutcomeRow, outcomes_by_treatment
+from reports.outcomes import (
+    CLASSIFICATION_LABELS,
+    POPULATION_LABELS,
+    OutcomeRow,
+    outcomes_by_treatment,
+)
 from reports.selectors import (
     CATEGORIES,
     WEEKS,
@@ -62,6 +75,12 @@ def _filters(request: HttpRequest) -> tuple[ReportFilters, list[tuple[str, str]]
     return filters, []
 
 
+CLASSIFICATION_CHOICES = [
+    (PROBABLE_OR_DEFINITE, "Probable or definite only"),
+    *CLASSIFICATION_LABELS[Stratify.CLASSIFICATION].items(),
+]
+
+
 def _form_context(filters: ReportFilters, errors: list[tuple[str, str]]) -> dict[str, Any]:
     return {
         "nav": "reports",
@@ -78,6 +97,10 @@ def _form_context(filters: ReportFilters, errors: list[tuple[str, str]]) -> dict
             "refractory": REFRACTORY_CHOICES,
             "group_by": GroupBy.CHOICES,
             "stratify": Stratify.CHOICES,
+            "classification": CLASSIFICATION_CHOICES,
+            "classification_subgroups": list(
+                CLASSIFICATION_LABELS[Stratify.CLASSIFICATION_SUBGROUP].items()
+            ),
         },
     }
 
@@ -88,13 +111,16 @@ def drilldown_query(filters: ReportFilters, row: OutcomeRow) -> str:
         "drug": row.treatment if filters.group_by == GroupBy.DRUG else None,
         "drug_class": row.treatment if filters.group_by == GroupBy.DRUG_CLASS else None,
     }
-    if row.stratum is not None:
+    # Unclassified patients have no filter of their own: their link keeps the report's filters.
+    if row.stratum is not None and row.stratum != UNCLASSIFIED:
         parameter = {
             Stratify.SITE: "site",
             Stratify.DIAGNOSIS: "diagnosis",
             Stratify.SEROLOGY: "serology",
             Stratify.POPULATION: "population",
             Stratify.REFRACTORY: "refractory",
+            Stratify.CLASSIFICATION: "classification",
+            Stratify.CLASSIFICATION_SUBGROUP: "classification_subgroup",
         }[filters.stratify or ""]
         narrowed[parameter] = row.stratum
     return filters.query_string(stratify=None, **narrowed)

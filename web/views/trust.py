@@ -31,6 +31,7 @@ from crf.services import (
     visit_verify,
 )
 from registry.access import Action, Step
+from registry.documents import parse_iso_date
 from registry.errors import InputError
 from registry.security import is_locked_out, reauthenticate
 from registry.selectors import audit_trail
@@ -269,10 +270,7 @@ AUDIT_FIELDS = (
 
 
 def _parse_date(raw: str) -> date | None:
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
+    return parse_iso_date(raw)
 
 
 def _require_data_manager(request: HttpRequest) -> None:
@@ -295,8 +293,10 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
     site_id = request.GET.get("site", "")
     # The filtering is the API's too (GET /api/v1/audit/): one selector for both.
     rows = audit_trail(
-        # isascii: str.isdigit accepts superscripts, which int() refuses.
-        site_id=int(site_id) if site_id.isascii() and site_id.isdigit() else None,
+        # isascii: str.isdigit accepts superscripts, which int() refuses (and so a 5000-digit id).
+        site_id=int(site_id)
+        if site_id.isascii() and site_id.isdigit() and len(site_id) < 19
+        else None,
         since=_parse_date(request.GET.get("since", "")),
         until=_parse_date(request.GET.get("until", "")),
     ).values_list(*AUDIT_FIELDS)

@@ -7,9 +7,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crf', '0005_merge_outcomes_refractory'),
+        ('crf', '0006_merge_outcomes_classification'),
         ('registry', '0009_treatment_stop_reason_code'),
-        ('scoring', '0004_refractory_records'),
+        ('scoring', '0005_classification_records'),
     ]
 
     operations = [
