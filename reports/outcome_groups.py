@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Case, CharField, Count, Exists, F, OuterRef, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, QuerySet, Value, When
 
 from registry.vocabularies import DRUG_CLASS
 from reports.disclosure import MIN_PATIENTS, Tally
@@ -24,8 +24,7 @@ from reports.outcomes import (
     stratum_label,
     treatment_label,
 )
-from scoring.instruments import refractory
-from scoring.models import EpisodeRefractory
+from reports.selectors import refractory_at_start
 
 TREATMENT = "report_treatment"
 STRATUM = "report_stratum"
@@ -58,13 +57,7 @@ def stratum_expression(filters: ReportFilters, prefix: str = "") -> Any:
         return F(f"{patient}serology_group")
     if filters.stratify == Stratify.POPULATION:
         return population(patient)
-    at_start = Exists(
-        EpisodeRefractory.objects.filter(
-            episode_id=OuterRef(f"{prefix}id" if prefix else "pk"),
-            definition=refractory.DEFINITION,
-            status__in=[refractory.CANDIDATE, refractory.CONFIRMED],
-        )
-    )
+    at_start = refractory_at_start(f"{prefix}id" if prefix else "pk")
     return Case(When(at_start, then=Value("yes")), default=Value("no"), output_field=CharField())
 
 

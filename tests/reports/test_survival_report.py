@@ -215,3 +215,13 @@ def test_refused_without_the_report_role(client, people, url):
         client.force_login(people[name])
         assert client.get(url).status_code == 403
         assert client.get(url, {"format": "csv"}).status_code == 403
+
+
+@pytest.mark.parametrize("stratify", ["site", "diagnosis", "serology", "population", "refractory"])
+def test_every_stratification(dm, outcome_cohort, stratify):
+    for url in (URL, "/api/v1/reports/safety/"):
+        body = dm.get(url, {"stratify": stratify}).json()
+        assert body["episodes"] == 13
+        assert all(row["stratum"] for row in body["rows"])
+    if stratify == "refractory":  # nobody in the cohort is refractory
+        assert {row["stratum"] for row in body["rows"]} == {"no"}
