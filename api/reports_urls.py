@@ -3,6 +3,7 @@ catch-all 404). The slash-less alias matches the API's other routes."""
 
 from django.urls import path
 
+from api.outcome_reports import SafetyView, SurvivalView
 from api.reports import OutcomesByTreatmentView
 
 urlpatterns = [
@@ -16,4 +17,11 @@ urlpatterns = [
         OutcomesByTreatmentView.as_view(),
         name="api-reports-outcomes-by-treatment-noslash",
     ),
+]
+
+# Survival and safety (issue 14), with and without the trailing slash.
+urlpatterns += [
+    path(f"{name}{slash}", view.as_view(), name=f"api-reports-{name}{'' if slash else '-noslash'}")
+    for name, view in (("survival", SurvivalView), ("safety", SafetyView))
+    for slash in ("/", "")
 ]

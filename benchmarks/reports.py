@@ -11,7 +11,10 @@ In a database of its own (created, migrated and filled on the first run, then re
 3. times a hand-written SQL statement that computes the same result entirely in the database
    (CTEs, window functions, percentile_cont, a Kaplan–Meier product in SQL) over the same
    tables, checks that both give the same numbers, and prints the ratio (goal: within 2×);
-4. runs the full long CSV export (`/reports/long.csv` for the data manager: every visit,
+4. times the survival and safety reports (issue 14) each next to a hand-written SQL statement
+   computing the same counts over the same tables (benchmarks/outcome_reports.py, which first
+   adds outcome data to a cohort that has none);
+5. runs the full long CSV export (`/reports/long.csv` for the data manager: every visit,
    reference visit and core set measure of the registry) in a fresh process and prints its peak
    memory (goal: under 300 MB), rows and time.
 
@@ -348,6 +351,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20240607)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-export", action="store_true", help="Skip the long export.")
+    parser.add_argument(
+        "--skip-outcomes", action="store_true", help="Skip the survival and safety reports."
+    )
     args = parser.parse_args()
 
     env = {**os.environ, "DATABASE_URL": args.database}
@@ -404,6 +410,10 @@ def main() -> None:
         "results identical: "
         + ("yes" if not differences else "NO\n  " + "\n  ".join(differences[:20]))
     )
+    if not args.skip_outcomes:
+        from benchmarks.outcome_reports import run
+
+        run(_best, args.repeat, args.seed, GOAL_RATIO)
     if not args.skip_export:
         export = long_export(env)
         peak_mb = export["peak_kb"] / 1024

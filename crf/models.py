@@ -549,7 +549,8 @@ class RefractoryAttestation(models.Model):
         return f"{self.attester_name} attested {self.definition} for {self.patient}"
 
 
-# The classification assessment and patients' invitations, each in its own module.
+# Vital status, lung disease, HRCT and adverse events (crf/outcome_models.py), the classification
+# assessment and patients' invitations: each in its own module.
 from crf.classification_models import ClassificationAssessment  # noqa: E402, F401
 
 # Vital status, lung disease, HRCT and adverse events, in their own module (crf/outcome_models.py).

@@ -19,6 +19,7 @@ from typing import Any
 from registry.vocabularies import DRUG_CLASS
 from reports.dictionary import CATEGORY_NAMES, EPISODE_COLUMNS, SUMMARY_COLUMNS
 from reports.disclosure import MIN_PATIENTS, SUPPRESSED
+from reports.filters import ReportFilters
 from reports.outcomes import NOT_COMPUTED, OutcomeRow, OutcomesReport
 from reports.selectors import WEEKS, EpisodeOutcome
 from reports.statistics import Proportion, Summary
@@ -276,10 +277,10 @@ def summary_csv(report: OutcomesReport) -> str:
     )
 
 
-def filters_description(report: OutcomesReport) -> list[tuple[str, str]]:
-    filters = report.filters
-    described = [
-        ("Generated", report.generated_at.strftime("%Y-%m-%d %H:%M UTC")),
+def filters_lines(filters: ReportFilters, generated_at: datetime) -> list[tuple[str, str]]:
+    """When a report was made and what it counts, as (name, value) lines: every report's."""
+    return [
+        ("Generated", generated_at.strftime("%Y-%m-%d %H:%M UTC")),
         ("Grouped by", "drug class" if filters.group_by == "drug_class" else "drug"),
         ("Stratified by", filters.stratify or "—"),
         ("Sites", ", ".join(filters.sites) or "all"),
@@ -294,6 +295,12 @@ def filters_description(report: OutcomesReport) -> list[tuple[str, str]]:
             if filters.start_from or filters.start_to
             else "all",
         ),
+    ]
+
+
+def filters_description(report: OutcomesReport) -> list[tuple[str, str]]:
+    described = [
+        *filters_lines(report.filters, report.generated_at),
         *[
             (name, SUPPRESSED if value is None else str(value))
             for name, value in (

@@ -273,3 +273,46 @@ LONG_COLUMNS: tuple[Column, ...] = (
     Column("computed_at", "When the records were computed (UTC)."),
     Column("computed_by", "Which process computed them."),
 )
+
+
+# The survival and safety reports (reports.outcome_exports): their flat columns, a pattern line
+# standing for each family of columns.
+_LABEL_COLUMNS = (
+    Column("treatment", "Drug or drug class code (group_by)."),
+    Column("treatment_label", "Its name."),
+    Column("stratum", "Stratum code (stratify), empty without."),
+    Column("stratum_label", "Its name."),
+)
+SURVIVAL_DICTIONARY: tuple[Column, ...] = (
+    *_LABEL_COLUMNS,
+    Column("patients", "Distinct patients of the row's episodes."),
+    Column("episodes", "Treatment episodes: the units of the Kaplan–Meier estimate."),
+    Column("events", "Deaths (overall survival), or deaths and lung progressions (PFS)."),
+    Column("censored", "Episodes without the event, censored at their last follow-up."),
+    Column("median_weeks", "Kaplan–Meier median in weeks; empty when not reached."),
+    Column(
+        "at_W_weeks_estimate, _ci_low, _ci_high",
+        "Survival at W = 26, 52, 104 weeks (read at 183, 364, 728 days), 95 % log-log "
+        "interval; empty when nobody was followed that long.",
+    ),
+    Column("at_W_weeks_at_risk", "Episodes whose time is at least that many days."),
+)
+SAFETY_DICTIONARY: tuple[Column, ...] = (
+    *_LABEL_COLUMNS,
+    Column("patients_exposed", "Distinct patients with an episode of the row."),
+    Column("episodes", "Treatment episodes."),
+    Column("patient_years", "Exposure: (stop, or last follow-up) − start, days / 365.25."),
+    Column("deaths", "Patients who died from an episode's start to 30 days after its stop."),
+    Column(
+        "patients_with_ae, _serious_ae, _related_ae, patients_withdrawn_for_ae, "
+        "patients_with_fatal_ae",
+        "Patients with ≥ 1 treatment-emergent adverse event of that kind; each with _percent, "
+        "_ci_low, _ci_high (of the patients exposed, 95 % Wilson).",
+    ),
+    Column(
+        "events, events_per_100py, _ci_low, _ci_high",
+        "Treatment-emergent events, and per 100 patient-years with the exact Poisson interval.",
+    ),
+    Column("CATEGORY_…", "The same counts for each adverse-event category."),
+    Column("deaths_CAUSE", "Deaths by cause."),
+)

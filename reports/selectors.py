@@ -136,13 +136,13 @@ def episodes_matching(filters: ReportFilters) -> QuerySet[TreatmentEpisode]:
     return episodes
 
 
-def refractory_at_start() -> Exists:
+def refractory_at_start(outer: str = "pk") -> Exists:
     """Whether the outer episode's patient was refractory (refractory_v1 candidate or confirmed)
     at the episode's start, as the scoring pipeline stored it (scoring.EpisodeRefractory); an
     episode it has not computed yet counts as not refractory."""
     return Exists(
         EpisodeRefractory.objects.filter(
-            episode_id=OuterRef("pk"),
+            episode_id=OuterRef(outer),
             definition=refractory.DEFINITION,
             status__in=[refractory.CANDIDATE, refractory.CONFIRMED],
         )

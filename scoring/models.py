@@ -268,3 +268,12 @@ class ClassificationRecord(models.Model):
 
     def __str__(self) -> str:
         return f"Classification of patient {self.patient_id}: {self.category or self.status}"
+
+
+# Derived outcomes (survival, lung progression, safety), in their own module.
+from scoring.outcome_models import (  # noqa: E402, F401
+    EpisodeAdverseEvent,
+    EpisodeSurvival,
+    FollowUp,
+    LungProgression,
+)

@@ -33,6 +33,7 @@ from registry.models import AuditEvent, Patient
 from scoring.classification_records import score_classifications
 from scoring.compute import Outcome, Scorer
 from scoring.models import ClassificationRecord, ResponseEpisode, ResponseRecord
+from scoring.outcomes import outcomes_write
 from scoring.planning import WORSENING, ExpectedRow, PatientInputs, expected_rows, row_inputs_json
 from scoring.refractory import refractory_write
 from scoring.selectors import OUTCOME_FIELDS, StoredRow, load_inputs, stored_of, stored_rows
@@ -195,6 +196,8 @@ def _score(patient_ids: Iterable[int], force: bool, computed_by: str) -> Scoring
     )
     # After the response records: the refractory status reads the ones just written.
     refractory_write(patient_ids=list(inputs), computed_by=computed_by, force=force)
+    # Survival, lung progression and treatment-emergent adverse events (scoring/outcomes.py).
+    outcomes_write(patient_ids=list(inputs), computed_by=computed_by, force=force)
     # The counts cover both kinds of record: response and classification records.
     return ScoringSummary(
         len(inputs),

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from web.views import outcome_reports
 from web.views import reports as views
 
 app_name = "reports"
@@ -17,4 +18,9 @@ urlpatterns = [
     path("exports/", views.export_new, name="export-new"),
     path("exports/<int:pk>/", views.export_detail, name="export"),
     path("exports/<int:pk>/download/", views.export_download, name="export-download"),
+    # Survival and safety (issue 14).
+    path("survival/", outcome_reports.survival, name="survival"),
+    path("survival.<str:kind>", outcome_reports.survival_download, name="survival-download"),
+    path("safety/", outcome_reports.safety, name="safety"),
+    path("safety.<str:kind>", outcome_reports.safety_download, name="safety-download"),
 ]

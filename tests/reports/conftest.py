@@ -238,3 +238,15 @@ def people(sites: dict[str, Site]) -> dict[str, Any]:
         "dm": member(None, Membership.Role.DATA_MANAGER, "dm"),
         "nobody": UserFactory(username="nobody"),
     }
+
+
+@pytest.fixture(scope="module")
+def outcome_cohort(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """tests/reports/outcome_cohort.py's cohort (survival and safety), built once per module
+    inside a transaction rolled back after the module's last test."""
+    from tests.reports.outcome_cohort import build
+
+    with django_db_blocker.unblock():
+        with transaction.atomic():
+            yield build()
+            transaction.set_rollback(True)

@@ -19,6 +19,10 @@ URLS = [
     reverse("reports:long-csv"),
     "/api/v1/reports/outcomes-by-treatment/",
     "/api/v1/reports/outcomes-by-treatment/?format=xlsx",
+    reverse("reports:survival") + "?compare=rituximab,methotrexate",
+    reverse("reports:safety") + "?stratify=site",
+    "/api/v1/reports/survival/?outcome=pfs&format=csv",
+    "/api/v1/reports/safety/?format=xlsx",
 ]
 
 

@@ -24,7 +24,14 @@ from registry.errors import InputError
 from registry.models import Site, TreatmentEpisode
 from registry.vocabularies import Diagnosis, Drug, DrugClass, SerologyGroup
 from reports import builders, charts, long_export
-from reports.dictionary import EPISODE_COLUMNS, LONG_COLUMNS, RULES, SUMMARY_COLUMNS
+from reports.dictionary import (
+    EPISODE_COLUMNS,
+    LONG_COLUMNS,
+    RULES,
+    SAFETY_DICTIONARY,
+    SUMMARY_COLUMNS,
+    SURVIVAL_DICTIONARY,
+)
 from reports.disclosure import SUPPRESSED, Disclosure
 from reports.filters import (
     PROBABLE_OR_DEFINITE,
@@ -159,6 +166,8 @@ def definitions(request: HttpRequest) -> HttpResponse:
                 ("Summary (CSV, XLSX, API)", SUMMARY_COLUMNS),
                 ("Episodes (CSV, XLSX; your own sites)", EPISODE_COLUMNS),
                 ("Long export (CSV; your own sites)", LONG_COLUMNS),
+                ("Survival (CSV, XLSX, API)", SURVIVAL_DICTIONARY),
+                ("Safety (CSV, XLSX, API)", SAFETY_DICTIONARY),
             ],
         },
     )
