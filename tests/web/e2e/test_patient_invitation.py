@@ -121,7 +121,7 @@ def test_a_patient_answers_on_a_phone(browser, live_server, new_page, shot, clin
     deadline = time.monotonic() + 20
     while True:
         entries = scoring_selectors.scores_for_visits([draft.pk]).get(draft.pk, [])
-        if entries and all(e["status"] != "pending" for e in entries):
+        if entries and all(e.status != "pending" for e in entries):
             break
         assert time.monotonic() < deadline, entries
         time.sleep(0.3)
