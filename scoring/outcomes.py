@@ -308,7 +308,9 @@ def _write_follow_up(
         row = FollowUp.objects.create(patient_id=who["patient_id"], **values)
         writes.audit("scored", FollowUp, row.pk, None, outcome, who)
         return
-    FollowUp.objects.filter(pk=old.pk).update(**values)
     before = {name: getattr(old, name) for name in _FOLLOW_UP}
+    if old.fingerprint == digest and before == outcome:
+        return  # forced, but the rules give what is stored: nothing to write
+    FollowUp.objects.filter(pk=old.pk).update(**values)
     if before != outcome:
         writes.audit("inputs changed", FollowUp, old.pk, before, outcome, who)

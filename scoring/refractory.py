@@ -101,11 +101,22 @@ def _write_record(
     fingerprint = refractory.fingerprint(data)
     if old is not None and old.fingerprint == fingerprint and not force:
         return
+    episodes = [q.as_json() for q in status.episodes]
+    parameters = status.parameters.as_json()
+    if (
+        old is not None
+        and old.fingerprint == fingerprint
+        and (old.as_of, old.status, old.episodes, old.parameters)
+        == (status.as_of, status.status, episodes, parameters)
+    ):
+        # Forced (`rescore --all`, e.g. after a fix of the rule), but the rule gives what is
+        # stored: nothing to write or audit.
+        return
     values = {
         "as_of": status.as_of,
         "status": status.status,
-        "episodes": [q.as_json() for q in status.episodes],
-        "parameters": status.parameters.as_json(),
+        "episodes": episodes,
+        "parameters": parameters,
         "inputs": data,
         "fingerprint": fingerprint,
         "attestation_id": attestation if status.status == refractory.CONFIRMED else None,
