@@ -17,9 +17,11 @@ from crf.models import (
     AdverseEvent,
     AdverseEventRelation,
     ClassificationAssessment,
+    DataQuery,
     HRCTAssessment,
     LabResult,
     LungStatus,
+    ProInvitation,
     RefractoryAttestation,
     Signature,
     Visit,
@@ -190,7 +192,7 @@ _PATIENT_RECORDS: tuple[FormSpec, ...] = (
     ),  # fmt: skip
 )
 
-VISIT_FORMS: tuple[FormSpec, ...] = (
+_VISIT_RECORDS: tuple[FormSpec, ...] = (
     FormSpec(
         "FORM.VISIT",
         "Visit: global activity, CMAS, lung function, glucocorticoids",
@@ -375,9 +377,26 @@ OUTCOME_FORMS: tuple[FormSpec, ...] = (
     ),
 )
 
+# Written by the data review and the patient invitation workflows: exported, never imported.
+_QUERY = tuple(name for name in columns(DataQuery) if name != "visit_id")
+DATA_QUERY_FORM = FormSpec(
+    "FORM.DATA_QUERY", "Data queries", DataQuery, "QUERY", _QUERY, repeating=True,
+    managed=frozenset(_QUERY),
+)  # fmt: skip
+# The link's digest is never in the audit trail (crf.invitations), nor here.
+_INVITATION = tuple(name for name in columns(ProInvitation) if name != "digest")
 _ATTESTATION = ("definition", "meaning", "statement", "attested_by_id", "attested_at")
 # Written by the refractory workflow and by scoring: exported, never imported.
 DERIVED_FORMS: tuple[FormSpec, ...] = (
+    FormSpec(
+        "FORM.PRO_INVITATION",
+        "Patient-reported outcome invitations",
+        ProInvitation,
+        "INVITATION",
+        _INVITATION,
+        repeating=True,
+        managed=frozenset(_INVITATION),
+    ),
     FormSpec(
         "FORM.REFRACTORY_ATTESTATION",
         "Refractory attestations",
@@ -448,3 +467,4 @@ DERIVED_FORMS: tuple[FormSpec, ...] = (
 )
 
 PATIENT_FORMS: tuple[FormSpec, ...] = _PATIENT_RECORDS + OUTCOME_FORMS + DERIVED_FORMS
+VISIT_FORMS: tuple[FormSpec, ...] = _VISIT_RECORDS + (DATA_QUERY_FORM,)

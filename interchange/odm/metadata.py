@@ -23,6 +23,7 @@ from django.db.models import Q
 
 from crf.models import ALL_HAQ_ITEMS, CHAQ_ONLY_ITEMS, LabResult, Visit
 from interchange.odm.forms import (
+    DATA_QUERY_FORM,
     DERIVED_FORMS,
     METHODS,
     OUTCOME_FORMS,
@@ -47,9 +48,12 @@ SYSTEM_USER = "USR.SYSTEM"
 FORMS = PATIENT_FORMS + VISIT_FORMS
 FORM_BY_OID = {form.oid: form for form in FORMS}
 FORM_BY_TYPE = {form.object_type: form for form in FORMS}
-# Forms written by the signature and scoring workflows, not by a submission: in a Snapshot their
-# data are the Signature elements and the response records; an import ignores them.
-WORKFLOW_FORMS = frozenset({"FORM.SIGNATURE", "FORM.RESPONSE", *(f.oid for f in DERIVED_FORMS)})
+# Forms written by the workflows (signatures, data review, patient invitations, the refractory
+# attestation, scoring), not by a submission: a Snapshot shows signatures as Signature elements
+# and response scores as their forms, a Transactional file every change; an import ignores them.
+WORKFLOW_FORMS = frozenset(
+    {"FORM.SIGNATURE", "FORM.RESPONSE", DATA_QUERY_FORM.oid, *(f.oid for f in DERIVED_FORMS)}
+)
 
 # --- measurement units --------------------------------------------------------------------------
 
@@ -92,7 +96,8 @@ def _choice_classes() -> Iterator[tuple[str, type[models.TextChoices]]]:
             yield name, value
     yield "Role", Role
     # The forms added later come last, so that no vocabulary's code list changes its OID.
-    for form in sorted(FORMS, key=lambda form: form in OUTCOME_FORMS + DERIVED_FORMS):
+    later = (*OUTCOME_FORMS, *DERIVED_FORMS, DATA_QUERY_FORM)
+    for form in sorted(FORMS, key=lambda form: form in later):
         for name, value in vars(form.model).items():
             if inspect.isclass(value) and issubclass(value, models.TextChoices):
                 yield f"{form.model.__name__}{name}", value

@@ -11,9 +11,10 @@ from django.core.management import call_command
 from django.http import StreamingHttpResponse
 from rest_framework.test import APIClient
 
+from crf.invitations import pro_invitation_create
 from crf.models import Signature, Visit
 from crf.outcomes import vital_status_save
-from crf.services import visit_verify
+from crf.services import query_raise, visit_verify
 from interchange.odm.export import odm_export
 from interchange.odm.xml import ODM_NS, SchemaError, validate
 from interchange.submissions import submission_process
@@ -154,6 +155,13 @@ def test_transactional_file_has_every_audit_event_with_its_audit_record(cohort):
         patient=patient,
         values=DEAD_IN_MAY,
     )
+    query_raise(actor=Actor(monitor, "web"), visit=visit, field="cmas", text="Please check.")
+    pro_invitation_create(
+        actor=Actor(user("coordinator", man), "web"),
+        instruments=["haq"],
+        patient=patient,
+        visit_date=date.today().isoformat(),
+    )
     document = {"site": "MAN", "patients": [{
         "patient_id": "MAN-API", "sex": "male", "birth_year_month": "1970-01",
         "diagnosis": "polymyositis", "onset_date": "2020-01-01",
@@ -177,7 +185,9 @@ def test_transactional_file_has_every_audit_event_with_its_audit_record(cohort):
         "crf.classificationassessment", "crf.vitalstatus", "crf.lungstatus", "crf.adverseevent",
         "crf.adverseeventrelation", "scoring.classificationrecord", "scoring.refractoryrecord",
         "scoring.followup", "scoring.episodesurvival", "scoring.episodeadverseevent",
+        "crf.dataquery", "crf.proinvitation",
     } <= types  # fmt: skip
+    assert "IT.QUERY.TEXT" in text and "IT.INVITATION.DIGEST" not in text
     updated = {e.get("ItemOID") for e in root.iter(f"{N}ItemData")
                if e.get("TransactionType") == "Update"}  # fmt: skip
     assert {"IT.VITAL.STATUS", "IT.VITAL.DEATH_DATE"} <= updated
