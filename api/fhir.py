@@ -71,11 +71,12 @@ class PatientFhirView(_FhirView):
         tags=["fhir"],
         summary="A patient's records as a FHIR R4 Bundle (type collection)",
         description=(
-            "Patient (site's pseudonymous id, sex, year-month of birth), Condition (diagnosis), "
-            "Observations (enzymes with LOINC codes, UCUM units, ULN and interpretation; FVC, "
-            "DLCO, globals, MMT-8, CMAS, HAQ-DI/CHAQ-DI, TIS and DOI), QuestionnaireResponses "
-            "(HAQ/CHAQ items) and MedicationStatements (treatment episodes). Validates against "
-            "the FHIR R4 models. The export is audited."
+            "Patient (site's pseudonymous id, sex, year-month of birth, deceasedDateTime from "
+            "the vital status), Condition (diagnosis), Observations (enzymes with LOINC codes, "
+            "UCUM units, ULN and interpretation; FVC, DLCO, globals, MMT-8, CMAS, HAQ-DI/CHAQ-DI, "
+            "TIS and DOI), QuestionnaireResponses (HAQ/CHAQ items), MedicationStatements "
+            "(treatment episodes) and AdverseEvents (seriousness, severity, outcome, causality "
+            "per suspect treatment). Validates against the FHIR R4 models. The export is audited."
         ),
         parameters=[ID_PARAMETER],
         responses={

@@ -2,8 +2,8 @@
 per resource type streamed in chunks of patients.
 
 The table is the mapping of INTEROP ("FHIR R4"): a resource type, what it is built from (the
-prefetches of interchange.fhir.selectors) and the builder. A new kind of record — adverse events,
-the vital status — is a prefetch in the selectors, a builder in resources.py and one row here.
+prefetches of interchange.fhir.selectors) and the builder. A new kind of record is a prefetch in
+the selectors, a builder (resources.py, adverse_events.py) and one row here.
 """
 
 from __future__ import annotations
@@ -17,8 +17,16 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from interchange.fhir import resources
+from interchange.fhir.adverse_events import adverse_event_resource
 from interchange.fhir.questionnaires import questionnaires
-from interchange.fhir.selectors import SCORES, TREATMENTS, VISITS, patients_for_export
+from interchange.fhir.selectors import (
+    ADVERSE_EVENTS,
+    SCORES,
+    TREATMENTS,
+    VISITS,
+    VITAL_STATUS,
+    patients_for_export,
+)
 from interchange.fhir.terminology import code_systems
 from registry.access import NotVisible
 from registry.models import Patient
@@ -44,7 +52,7 @@ def _questionnaire_responses(patient: Any) -> Iterator[Resource]:
 
 
 PATIENT_MAPPINGS: tuple[PatientMapping, ...] = (
-    PatientMapping("Patient", (), lambda p: [resources.patient_resource(p)]),
+    PatientMapping("Patient", (VITAL_STATUS,), lambda p: [resources.patient_resource(p)]),
     PatientMapping("Condition", (), lambda p: [resources.condition_resource(p)]),
     PatientMapping(
         "Observation",
@@ -56,6 +64,11 @@ PATIENT_MAPPINGS: tuple[PatientMapping, ...] = (
         "MedicationStatement",
         (TREATMENTS,),
         lambda p: (resources.medication_statement(e, p) for e in p.fhir_treatments),
+    ),
+    PatientMapping(
+        "AdverseEvent",
+        (ADVERSE_EVENTS,),
+        lambda p: (adverse_event_resource(e, p) for e in p.fhir_adverse_events),
     ),
 )
 BY_TYPE = {mapping.resource_type: mapping for mapping in PATIENT_MAPPINGS}

@@ -4,8 +4,9 @@ the models as interchange.fhir.selectors loads them: nothing here queries the da
 Resource ids are the registry's own and stable between exports: `Patient/<patient id>`,
 `Condition/<patient id>-diagnosis`, `Observation/<visit id>-<code>` for a visit's measures and
 enzymes, `Observation/score-<response record id>`, `QuestionnaireResponse/<visit id>-haq`,
-`MedicationStatement/<treatment episode id>`. References between them are relative
-(`Patient/12`), so they resolve within a Bundle and within the NDJSON files of one export.
+`MedicationStatement/<treatment episode id>`, `AdverseEvent/<adverse event id>`. References
+between them are relative (`Patient/12`), so they resolve within a Bundle and within the NDJSON
+files of one export.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from crf.models import HAQ, MMT8, LabResult, Visit
+from crf.models import HAQ, MMT8, LabResult, Visit, VitalStatus
 from interchange.fhir.questionnaires import questionnaire_response, response_id
 from interchange.fhir.terminology import (
     ASSERTED_DATE,
@@ -77,12 +78,11 @@ def _one(visit: Visit, name: str) -> Any:
 
 
 def patient_resource(patient: Patient) -> dict[str, Any]:
-    """No names and no full identifiers: the site's pseudonymous id, sex, year-month of birth.
-
-    deceasedDateTime comes from the vital status once the registry records it.
-    """
+    """No names and no full identifiers: the site's pseudonymous id, sex, year-month of birth,
+    and deceasedDateTime from the vital status of a patient who died (YYYY-MM when only the
+    year and month are known; the vital status prefetched, selectors.VITAL_STATUS)."""
     site = patient.site
-    return {
+    resource = {
         "resourceType": "Patient",
         "id": str(patient.pk),
         "meta": {"lastUpdated": patient.updated_at.isoformat()},
@@ -91,6 +91,20 @@ def patient_resource(patient: Patient) -> dict[str, Any]:
         "birthDate": f"{patient.birth_year:04d}-{patient.birth_month:02d}",
         "managingOrganization": site_reference(site.code, site.name),
     }
+    vital = _vital_status(patient)
+    if vital is not None and vital.status == VitalStatus.Status.DEAD and vital.death_date:
+        death = vital.death_date.isoformat()
+        if vital.death_date_precision == VitalStatus.Precision.MONTH:
+            death = death[:7]
+        resource["deceasedDateTime"] = death
+    return resource
+
+
+def _vital_status(patient: Patient) -> VitalStatus | None:
+    try:
+        return patient.vital_status
+    except VitalStatus.DoesNotExist:
+        return None
 
 
 def condition_resource(patient: Patient) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Reads of the FHIR export: patients with what each resource type is built from, prefetched.
 
-Each need (visits with their instruments, stored scores, treatments) is one prefetch, run once per
+Each need (visits with their instruments, stored scores, treatments, the vital status, adverse
+events with their suspect treatments) is one prefetch, run once per
 chunk of patients by `QuerySet.iterator(chunk_size=...)`: a few queries per chunk whatever the
 chunk holds, and memory bounded by the chunk, not by the registry.
 """
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterable
 from django.db.models import Prefetch, QuerySet
 from django.db.models.fields.json import KT
 
-from crf.models import LabResult, Visit
+from crf.models import AdverseEvent, AdverseEventRelation, LabResult, Visit, VitalStatus
 from registry.access import Action, sites_for
 from registry.models import Patient, Site, TreatmentEpisode
 from scoring.models import ResponseRecord
@@ -20,6 +21,7 @@ from scoring.planning import DOI, TIS
 from scoring.scores import DONE
 
 VISITS, SCORES, TREATMENTS = "visits", "scores", "treatments"
+VITAL_STATUS, ADVERSE_EVENTS = "vital_status", "adverse_events"
 
 
 def _visits() -> Prefetch:
@@ -45,11 +47,27 @@ def _treatments() -> Prefetch:
     return Prefetch("treatments", queryset=episodes, to_attr="fhir_treatments")
 
 
+def _vital_status() -> Prefetch:
+    return Prefetch("vital_status", queryset=VitalStatus.objects.all())
+
+
+def _adverse_events() -> Prefetch:
+    relations = AdverseEventRelation.objects.order_by("episode_id")
+    events = AdverseEvent.objects.prefetch_related(Prefetch("relations", queryset=relations))
+    return Prefetch(
+        "adverse_events",
+        queryset=events.order_by("onset_date", "id"),
+        to_attr="fhir_adverse_events",
+    )
+
+
 # A fresh Prefetch per query: Django annotates the ones it is given.
 PREFETCHES: dict[str, Callable[[], Prefetch]] = {
     VISITS: _visits,
     SCORES: _scores,
     TREATMENTS: _treatments,
+    VITAL_STATUS: _vital_status,
+    ADVERSE_EVENTS: _adverse_events,
 }
 
 

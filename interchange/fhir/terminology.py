@@ -9,7 +9,9 @@ installation, so that files from two registries speak the same codes:
   the site's own pseudonymous id), and `urn:myositis-registry:site` the identifier system of the
   sites themselves (Organization identifiers);
 - `urn:myositis-registry:codesystem:<name>` — the registry's CodeSystems (CODE_SYSTEMS below);
-- `urn:myositis-registry:questionnaire:<instrument>` — the HAQ-DI and CHAQ Questionnaires.
+- `urn:myositis-registry:questionnaire:<instrument>` — the HAQ-DI and CHAQ Questionnaires;
+- `urn:myositis-registry:extension:action-taken` — the action taken with a suspect treatment of
+  an adverse event.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from crf.outcome_models import SERIOUS_CRITERIA, AdverseEvent, AdverseEventRelation
 from crf.wording import CHAQ_NOT_APPLICABLE, HAQ_ANSWERS, HAQ_CATEGORY_LABELS
 from registry.vocabularies import Diagnosis, Drug, StopReason
 from scoring.planning import DOI, TIS
@@ -32,6 +35,12 @@ INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpreta
 CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 DATA_ABSENT_REASON = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 # The date a condition was first asserted: the registry's date of diagnosis.
+# The action taken with a suspect treatment (AdverseEvent.suspectEntity has no element for it).
+ACTION_TAKEN = f"{NAMESPACE}:extension:action-taken"
+AE_SERIOUSNESS = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
+AE_SEVERITY = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
+AE_OUTCOME = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"
+AE_CAUSALITY = "http://terminology.hl7.org/CodeSystem/adverse-event-causality-assess"
 ASSERTED_DATE = "http://hl7.org/fhir/StructureDefinition/condition-assertedDate"
 
 
@@ -163,6 +172,10 @@ MEASURES: dict[str, tuple[str, str]] = {
 HAQ_CATEGORY = "haq-category"
 HAQ_ANSWER = "haq-answer"
 MEASURE = "measure"
+AE_CATEGORY = "adverse-event-category"
+SERIOUS_CRITERION = "serious-criterion"
+RELATEDNESS = "relatedness"
+AE_ACTION = "adverse-event-action"
 
 
 def _answers() -> dict[str, tuple[str, str]]:
@@ -188,6 +201,25 @@ CODE_SYSTEMS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
         {code: (label, label) for code, label in HAQ_CATEGORY_LABELS.items()},
     ),
     HAQ_ANSWER: ("HAQ/CHAQ answers", _answers()),
+    AE_CATEGORY: (
+        "Adverse event categories",
+        {code: (label, label) for code, label in AdverseEvent.Category.choices},
+    ),
+    SERIOUS_CRITERION: (
+        "ICH E2A seriousness criteria",
+        {
+            code: (str(AdverseEvent._meta.get_field(f"criterion_{code}").verbose_name),) * 2
+            for code in SERIOUS_CRITERIA
+        },
+    ),
+    RELATEDNESS: (
+        "Relatedness of an adverse event to a treatment",
+        {code: (label, label) for code, label in AdverseEventRelation.Relatedness.choices},
+    ),
+    AE_ACTION: (
+        "Action taken with a treatment for an adverse event",
+        {code: (label, label) for code, label in AdverseEventRelation.Action.choices},
+    ),
 }
 
 

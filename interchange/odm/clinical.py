@@ -1,9 +1,10 @@
 """ClinicalData of a Snapshot file: the current data of a chunk of patients, one SubjectData each.
 
 StudyEventData per visit (StudyEventRepeatKey = the visit's id), repeating FormData for
-autoantibodies, treatments, labs and response scores (FormRepeatKey = the record's id), ItemData
-with a Value or IsNull="Yes", MeasurementUnitRef where the item has a unit, and a Signature on
-each signed visit.
+autoantibodies, treatments, HRCT scans, adverse events and their suspect treatments, labs and
+response scores (FormRepeatKey = the record's id; a suspect treatment names its adverse event and
+its treatment by theirs), ItemData with a Value or IsNull="Yes", MeasurementUnitRef where the
+item has a unit, and a Signature on each signed visit.
 """
 
 from __future__ import annotations
@@ -105,6 +106,25 @@ def _visit_forms(visit: Visit, records: Sequence[ResponseRecord]) -> list[str]:
     return out
 
 
+def _outcome_forms(patient: Patient) -> Iterator[str]:
+    """The patient's classification assessment, vital status, lung disease, HRCT scans and
+    adverse events with their suspect treatments (load_patients)."""
+    for name, oid in (
+        ("classification", "FORM.CLASSIFICATION"),
+        ("vital_status", "FORM.VITAL_STATUS"),
+        ("lung", "FORM.LUNG"),
+    ):
+        record = _related(patient, name)
+        if record is not None:
+            yield form_data(md.FORM_BY_OID[oid], record)
+    for scan in patient.hrct_assessments.all():
+        yield form_data(md.FORM_BY_OID["FORM.HRCT"], scan)
+    for event in patient.adverse_events.all():
+        yield form_data(md.FORM_BY_OID["FORM.ADVERSE_EVENT"], event)
+        for relation in event.relations.all():
+            yield form_data(md.FORM_BY_OID["FORM.AE_RELATION"], relation)
+
+
 def _signature(signature: Signature, site_code: str) -> str:
     return element(
         "Signature",
@@ -132,8 +152,13 @@ def load_patients(patient_ids: Iterable[int]) -> list[Patient]:
     return list(
         Patient.objects.filter(pk__in=list(patient_ids))
         .select_related("site")
+        .select_related("classification", "vital_status", "lung")
         .prefetch_related(
-            "autoantibodies", "treatments", Prefetch("visits", visits, to_attr="odm_visits")
+            "autoantibodies",
+            "treatments",
+            "hrct_assessments",
+            "adverse_events__relations",
+            Prefetch("visits", visits, to_attr="odm_visits"),
         )
         .order_by("site__code", "patient_id")
     )
@@ -163,6 +188,7 @@ def subjects(patients: list[Patient]) -> Iterator[str]:
                       patient.autoantibodies.all()),
                     *(form_data(md.FORM_BY_OID["FORM.TREATMENT"], t) for t in
                       patient.treatments.all()),
+                    *_outcome_forms(patient),
                 ],
                 StudyEventOID=md.PATIENT_EVENT,
             )
@@ -186,9 +212,9 @@ def subjects(patients: list[Patient]) -> Iterator[str]:
         )
 
 
-def _related(visit: Visit, name: str) -> Any:
-    """The visit's MMT-8 or HAQ (select_related), or None."""
+def _related(instance: Any, name: str) -> Any:
+    """A visit's MMT-8 or HAQ, a patient's vital status… (select_related), or None."""
     try:
-        return getattr(visit, name)
+        return getattr(instance, name)
     except ObjectDoesNotExist:
         return None

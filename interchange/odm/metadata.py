@@ -2,8 +2,8 @@
 
 Items are read off the models rather than retyped: each form is a model and a list of its fields,
 and an item's data type, question, code list and range checks come from the field (its class,
-verbose name, choices) and the model's check constraints. Adding a form — adverse events, vital
-status, classification items as they become models — is one entry of PATIENT_FORMS or VISIT_FORMS.
+verbose name, choices) and the model's check constraints. The forms are the table of
+interchange/odm/forms.py: adding one is one entry of PATIENT_FORMS or VISIT_FORMS there.
 
 OIDs are a contract with whoever maps their data to ours (an ODM import): extend, never rename.
 """
@@ -14,17 +14,28 @@ import functools
 import inspect
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q
 
-from crf.models import ALL_HAQ_ITEMS, CHAQ_ONLY_ITEMS, HAQ, MMT8, LabResult, Signature, Visit
+from crf.models import ALL_HAQ_ITEMS, CHAQ_ONLY_ITEMS, LabResult, Visit
+from interchange.odm.forms import (
+    DATA_QUERY_FORM,
+    DERIVED_FORMS,
+    METHODS,
+    OUTCOME_FORMS,
+    PATIENT_FORMS,
+    VISIT_FORMS,
+    Derived,
+    FormSpec,
+    Method,
+)
 from registry import vocabularies
-from registry.models import AutoantibodyResult, Patient, Role, TreatmentEpisode
+from registry.models import Role
 from scoring.instruments import HAQ_CATEGORIES
-from scoring.models import ResponseRecord
 
 STUDY_OID = "ST.MYOSITIS-REGISTRY"
 METADATA_OID = "MDV.1"
@@ -34,265 +45,15 @@ VISIT_EVENTS = {kind: f"SE.{kind.upper()}" for kind in Visit.Kind.values}
 SYSTEM_USER = "USR.SYSTEM"
 
 
-@dataclass(frozen=True)
-class Method:
-    oid: str
-    name: str
-    description: str
-
-
-METHODS = (
-    Method(
-        "MT.SEROLOGY_GROUP",
-        "Serological group",
-        "Derived from the positive myositis-specific antibodies (registry.vocabularies."
-        "serology_group): one group, 'multiple' for two groups, MAA only, seronegative.",
-    ),
-    Method(
-        "MT.MMT8_TOTAL",
-        "MMT-8 total",
-        "Sum of the Kendall 0-10 grades of the 8 IMACS muscle groups: unilateral 0-80, "
-        "bilateral 0-150 (SCORING.md section 1); the legacy total when only that is known.",
-    ),
-    Method(
-        "MT.HAQ_DI",
-        "HAQ-DI / CHAQ disability index",
-        "Mean of the 8 category scores (highest item per category, raised to 2 with aids or "
-        "help), Fries 1980 (HAQ-DI) and Singh 1994 (CHAQ) (SCORING.md section 5).",
-    ),
-    Method(
-        "MT.DOI",
-        "IMACS definition of improvement",
-        "imacs-doi-2004: at least 3 of 6 core set measures improved by 20 % or more, at most 2 "
-        "worse by 25 % or more, manual muscle testing not among the worse (Rider 2004).",
-    ),
-    Method(
-        "MT.TIS",
-        "ACR/EULAR total improvement score",
-        "acr-eular-2016: 0-100 from the absolute percent change of the 6 core set measures; "
-        "categories minimal, moderate, major (Aggarwal 2017, Rider 2017).",
-    ),
-    Method(
-        "MT.WORSENING",
-        "ProDERM worsening",
-        "proderm-worsening-2022: worsening at a visit, confirmed at two consecutive visits "
-        "(Aggarwal 2022).",
-    ),
-)
-
-
-@dataclass(frozen=True)
-class Derived:
-    """An item computed by the registry from the form's data (never imported)."""
-
-    name: str
-    data_type: str
-    question: str
-    method: str
-    unit: str | None = None
-
-
-@dataclass(frozen=True, eq=False)  # hashed by identity: the forms are a fixed table
-class FormSpec:
-    oid: str
-    name: str
-    model: type[models.Model]
-    prefix: str  # of the item OIDs: IT.<prefix>.<FIELD>
-    fields: tuple[str, ...]  # attnames of the model, each an item
-    repeating: bool = False
-    # Items kept by the registry itself (workflow state, derived values): exported, ignored on
-    # import, and never an error there.
-    managed: frozenset[str] = frozenset()
-    methods: dict[str, str] = field(default_factory=dict)  # attname -> MethodDef OID
-    derived: tuple[Derived, ...] = ()
-
-    @property
-    def group_oid(self) -> str:
-        return "IG." + self.oid.removeprefix("FORM.")
-
-    @property
-    def object_type(self) -> str:
-        return self.model._meta.label_lower
-
-
-MMT_FIELDS = ("scale", "side", "legacy_total", "neck_flexors") + tuple(
-    name
-    for name in (f.attname for f in MMT8._meta.concrete_fields)
-    if name.endswith(("_right", "_left"))
-)
-
-PATIENT_FORMS: tuple[FormSpec, ...] = (
-    FormSpec(
-        "FORM.PATIENT",
-        "Demographics and diagnosis",
-        Patient,
-        "PATIENT",
-        (
-            "sex",
-            "birth_year",
-            "birth_month",
-            "diagnosis",
-            "onset_date",
-            "diagnosis_date",
-            "serology_group",
-        ),
-        managed=frozenset({"serology_group"}),
-        methods={"serology_group": "MT.SEROLOGY_GROUP"},
-    ),  # fmt: skip
-    FormSpec(
-        "FORM.AUTOANTIBODY",
-        "Autoantibodies",
-        AutoantibodyResult,
-        "AUTOANTIBODY",
-        ("antibody", "result", "method", "intensity", "sample_date"),
-        repeating=True,
-    ),
-    FormSpec(
-        "FORM.TREATMENT",
-        "Treatments",
-        TreatmentEpisode,
-        "TREATMENT",
-        (
-            "drug",
-            "drug_other",
-            "dose",
-            "dose_unit",
-            "route",
-            "frequency",
-            "start_date",
-            "stop_date",
-            "stop_reason",
-        ),
-        repeating=True,
-    ),  # fmt: skip
-)
-
-VISIT_FORMS: tuple[FormSpec, ...] = (
-    FormSpec(
-        "FORM.VISIT",
-        "Visit: global activity, CMAS, lung function, glucocorticoids",
-        Visit,
-        "VISIT",
-        (
-            "visit_date",
-            "kind",
-            "status",
-            "verified_by_id",
-            "verified_at",
-            "physician_global",
-            "patient_global",
-            "extramuscular",
-            "physician_damage",
-            "cmas",
-            "fvc_percent",
-            "dlco_percent",
-            "glucocorticoid_mg_per_day",
-        ),
-        managed=frozenset({"status", "verified_by_id", "verified_at"}),
-    ),  # fmt: skip
-    FormSpec(
-        "FORM.MMT8",
-        "Manual muscle testing (MMT-8)",
-        MMT8,
-        "MMT8",
-        MMT_FIELDS,
-        derived=(Derived("total", "integer", "MMT-8 total", "MT.MMT8_TOTAL"),),
-    ),
-    FormSpec(
-        "FORM.LAB",
-        "Muscle enzymes",
-        LabResult,
-        "LAB",
-        ("enzyme", "value", "unit", "uln"),
-        repeating=True,
-    ),
-    FormSpec(
-        "FORM.HAQ",
-        "HAQ-DI / CHAQ",
-        HAQ,
-        "HAQ",
-        ("instrument", "legacy_score", "aids", "help", "not_applicable", *ALL_HAQ_ITEMS),
-        derived=(Derived("disability_index", "float", "Disability index (0-3)", "MT.HAQ_DI"),),
-    ),
-    FormSpec(
-        "FORM.SIGNATURE",
-        "Electronic signatures",
-        Signature,
-        "SIGNATURE",
-        (
-            "signer_id",
-            "meaning",
-            "signed_at",
-            "visit_version",
-            "voided_at",
-            "voided_by_id",
-            "void_reason",
-        ),
-        repeating=True,
-        managed=frozenset(
-            {
-                "signer_id",
-                "meaning",
-                "signed_at",
-                "visit_version",
-                "voided_at",
-                "voided_by_id",
-                "void_reason",
-            }
-        ),
-    ),  # fmt: skip
-    FormSpec(
-        "FORM.RESPONSE",
-        "Response scores (derived)",
-        ResponseRecord,
-        "RESPONSE",
-        (
-            "algorithm",
-            "reference_visit_id",
-            "reference_kind",
-            "previous_visit_id",
-            "status",
-            "met",
-            "score",
-            "category",
-            "complete",
-            "worsened",
-            "confirmed",
-            "error",
-        ),
-        repeating=True,
-        managed=frozenset(
-            {
-                "algorithm",
-                "reference_visit_id",
-                "reference_kind",
-                "previous_visit_id",
-                "status",
-                "met",
-                "score",
-                "category",
-                "complete",
-                "worsened",
-                "confirmed",
-                "error",
-            }
-        ),
-        methods={
-            "met": "MT.DOI",
-            "score": "MT.TIS",
-            "category": "MT.TIS",
-            "complete": "MT.TIS",
-            "worsened": "MT.WORSENING",
-            "confirmed": "MT.WORSENING",
-        },
-    ),  # fmt: skip
-)
 FORMS = PATIENT_FORMS + VISIT_FORMS
 FORM_BY_OID = {form.oid: form for form in FORMS}
 FORM_BY_TYPE = {form.object_type: form for form in FORMS}
-# Forms written by the signature and scoring workflows, not by a submission: in a Snapshot their
-# data are the Signature elements and the response records; an import ignores them.
-WORKFLOW_FORMS = frozenset({"FORM.SIGNATURE", "FORM.RESPONSE"})
+# Forms written by the workflows (signatures, data review, patient invitations, the refractory
+# attestation, scoring), not by a submission: a Snapshot shows signatures as Signature elements
+# and response scores as their forms, a Transactional file every change; an import ignores them.
+WORKFLOW_FORMS = frozenset(
+    {"FORM.SIGNATURE", "FORM.RESPONSE", DATA_QUERY_FORM.oid, *(f.oid for f in DERIVED_FORMS)}
+)
 
 # --- measurement units --------------------------------------------------------------------------
 
@@ -334,7 +95,9 @@ def _choice_classes() -> Iterator[tuple[str, type[models.TextChoices]]]:
         ):
             yield name, value
     yield "Role", Role
-    for form in FORMS:
+    # The forms added later come last, so that no vocabulary's code list changes its OID.
+    later = (*OUTCOME_FORMS, *DERIVED_FORMS, DATA_QUERY_FORM)
+    for form in sorted(FORMS, key=lambda form: form in later):
         for name, value in vars(form.model).items():
             if inspect.isclass(value) and issubclass(value, models.TextChoices):
                 yield f"{form.model.__name__}{name}", value
@@ -438,19 +201,27 @@ def ranges_of(model: type[models.Model], model_field: models.Field) -> tuple[Ran
         model_field, (models.PositiveIntegerField, models.PositiveSmallIntegerField)
     ) and not ({"GE", "GT"} & set(found)):
         found["GE"] = [0]
-    checks = []
-    for comparator in ("GT", "GE", "LT", "LE"):
-        if comparator in found:
-            pick = min if comparator in ("GT", "GE") else max
-            checks.append(RangeCheck(comparator, str(pick(found[comparator]))))
-    return tuple(checks)
+    bounds = {
+        comparator: (min if comparator in ("GT", "GE") else max)(values)
+        for comparator, values in found.items()
+    }
+    # A strict and a loose bound of one side (grade < 5 unless fatal, grade <= 5): the wider.
+    if "GT" in bounds and "GE" in bounds:
+        bounds.pop("GT" if bounds["GE"] <= bounds["GT"] else "GE")
+    if "LT" in bounds and "LE" in bounds:
+        bounds.pop("LT" if bounds["LE"] >= bounds["LT"] else "LE")
+    return tuple(
+        RangeCheck(comparator, str(bounds[comparator]))
+        for comparator in ("GT", "GE", "LT", "LE")
+        if comparator in bounds
+    )
 
 
 def _data_type(model_field: models.Field) -> tuple[str, int | None, int | None]:
     if isinstance(model_field, models.ForeignKey):
-        if model_field.related_model is Visit:
-            return "integer", None, None
-        return "text", None, None  # a person, as the OID of an AdminData User
+        if model_field.related_model is get_user_model():
+            return "text", None, None  # a person, as the OID of an AdminData User
+        return "integer", None, None  # a visit, an episode, an adverse event: its id
     if isinstance(model_field, models.BooleanField):
         return "boolean", None, None
     if isinstance(model_field, models.DecimalField):
@@ -525,6 +296,11 @@ def item_by_field(form: FormSpec) -> dict[str, ItemSpec]:
 
 __all__ = [
     "CHAQ_ONLY_ITEMS",
+    "DERIVED_FORMS",
+    "OUTCOME_FORMS",
+    "Derived",
+    "FormSpec",
+    "Method",
     "FORMS",
     "METHODS",
     "UNITS",

@@ -16,9 +16,11 @@ from typing import IO, Any
 
 from crf.models import ALL_HAQ_ITEMS, HAQ, MMT8, MMT_SIDED_GROUPS
 from interchange.odm import metadata as md
+from interchange.odm import outcome_forms
 from interchange.odm.xml import ODM_NS, iterparse, local
 from registry.errors import InputError
 
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 KIND_BY_EVENT = {oid: kind for kind, oid in md.VISIT_EVENTS.items()}
 Q = f"{{{ODM_NS}}}"
 
@@ -32,6 +34,10 @@ class Subject:
     patient: dict[str, Any]
     paths: dict[str, str] = field(default_factory=dict)  # document path -> XML path
     errors: list[tuple[str, str]] = field(default_factory=list)
+    # FormRepeatKey -> the document's entry: what a suspect treatment's items point to.
+    treatments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    adverse_events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    relations: list[Any] = field(default_factory=list)  # FORM.AE_RELATION forms, resolved last
 
     def xml_path_of(self, document_path: str) -> str:
         """The XML path of a document path relative to the patient ("visits[1].cmas"), or of
@@ -59,6 +65,8 @@ def _number(item: md.ItemSpec, value: str | None) -> Any:
             return int(value)
         if item.data_type == "float":
             return int(value) if value.lstrip("-").isdigit() else float(value)
+        if item.data_type == "boolean":
+            return _BOOLEANS.get(value, value)  # else the reader names it
     except ValueError:
         return value  # the reader names it: "Must be a number."
     return value
@@ -67,9 +75,10 @@ def _number(item: md.ItemSpec, value: str | None) -> Any:
 class _Form:
     """The items of one FormData: attname -> (value, unit OID, XML path)."""
 
-    def __init__(self, spec: md.FormSpec, path: str) -> None:
+    def __init__(self, spec: md.FormSpec, path: str, key: str | None = None) -> None:
         self.spec = spec
         self.path = path
+        self.key = key  # FormRepeatKey
         self.values: dict[str, tuple[Any, str | None, str]] = {}
 
     def get(self, name: str) -> Any:
@@ -86,7 +95,7 @@ def _read_form(subject: Subject, element: Any, path: str) -> _Form | None:
     if spec is None:
         subject.errors.append((f"{path}/@FormOID", f"Unknown FormOID {oid!r}."))
         return None
-    form = _Form(spec, path)
+    form = _Form(spec, path, element.get("FormRepeatKey"))
     for g, group in enumerate(element.iter(f"{Q}ItemGroupData"), 1):
         gpath = f"{path}/ItemGroupData[{g}]"
         if group.get("ItemGroupOID") != spec.group_oid:
@@ -287,6 +296,7 @@ def _subject(index: int, element: Any, site: str | None) -> Subject:
             visits.append(_visit(subject, forms, KIND_BY_EVENT[oid], rel, epath))
         else:
             subject.errors.append((f"{epath}/@StudyEventOID", f"Unknown StudyEventOID {oid!r}."))
+    outcome_forms.resolve(subject)
     if patient_events != 1:
         subject.errors.append((path, f"A subject has one {md.PATIENT_EVENT} StudyEventData."))
     subject.patient["visits"] = visits
@@ -300,8 +310,13 @@ def _patient_level(subject: Subject, form: _Form) -> None:
     elif oid in ("FORM.AUTOANTIBODY", "FORM.TREATMENT"):
         key = "autoantibodies" if oid == "FORM.AUTOANTIBODY" else "treatments"
         entries = subject.patient.setdefault(key, [])
-        entries.append(_entry(subject, form, f"{key}[{len(entries)}]"))
-    else:
+        entry = _entry(subject, form, f"{key}[{len(entries)}]")
+        entries.append(entry)
+        if oid == "FORM.TREATMENT" and form.key is not None:
+            subject.treatments[form.key] = entry
+    elif form.spec in md.OUTCOME_FORMS:
+        outcome_forms.read(subject, form)
+    elif oid not in md.WORKFLOW_FORMS:
         subject.errors.append((form.path, f"{oid} is a form of a visit, not of the patient."))
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from crf.models import HAQ, MMT8, LabResult, Signature, Visit
+from crf.models import HAQ, MMT8, DataQuery, LabResult, Signature, Visit
 from interchange.odm import metadata as md
 from interchange.odm.define import location_oid, user_oid
 from interchange.odm.xml import element, empty, text, timestamp
@@ -25,7 +25,7 @@ from scoring.models import ResponseRecord
 
 CONTEXT = {"TransactionType": "Context"}
 TRANSACTION = {"create": "Insert", "update": "Update", "delete": "Remove"}
-VISIT_CHILDREN = (MMT8, HAQ, LabResult, Signature, ResponseRecord)
+VISIT_CHILDREN = (MMT8, HAQ, LabResult, Signature, DataQuery, ResponseRecord)
 _TRUE_FALSE = {"True": "true", "False": "false"}
 
 

@@ -57,6 +57,9 @@ _INTEGER = re.compile(r"-?\d+\Z")
 _DECIMAL = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\Z")
 
 
+_BOOLEANS = {"1": True, "0": False}
+
+
 def _number(raw: str, factor: Decimal | None) -> int | float:
     """A number as the JSON readers take it (written plainly: no spaces, no thousands marks)."""
     if factor is None and _INTEGER.match(raw):
@@ -109,6 +112,10 @@ class _Builder:
             return when.isoformat(), True
         if leaf.target == "number":
             return _number(raw, leaf.factor), True
+        if leaf.target == "boolean":
+            if raw not in _BOOLEANS:
+                raise _Bad(f"{raw!r} is not yes (1) or no (0): map its codes with `values`.")
+            return _BOOLEANS[raw], True
         return raw, True
 
     def fill(self, template: dict[str, Any], row: Row, path: str) -> tuple[dict[str, Any], bool]:
@@ -176,7 +183,10 @@ def convert_record(
         "treatments": [],
         "visits": [],
     }
-    for key, leaf in mapping.patient.items():
+    for target, _ in mapping.repeating.values():
+        document.setdefault(target, [])
+    own_fields = {**mapping.patient, **mapping.records}  # the record's own rows feed these
+    for key, leaf in own_fields.items():
         origin.paths[key] = (rows[0].event, "", getattr(leaf, "field", "") or mapping.record_id)
     patient: dict[str, Any] = {}
     given_at: dict[str, str] = {}
@@ -192,13 +202,15 @@ def convert_record(
                 target, template = mapping.repeating[row.instrument]
                 path = join(target, len(document[target]))
                 entry, given = builder.fill(template, row, path)
+                if "related_to" in entry:  # an adverse event's one suspect treatment
+                    entry["related_to"] = [entry["related_to"]]
                 if given:
                     origin.paths[path] = (row.event, row.instance, REPEAT_INSTRUMENT)
                     document[target].append(entry)
             elif row.instrument not in dictionary.forms:
                 builder.issue(row, REPEAT_INSTRUMENT, f"Unknown instrument {row.instrument!r}.")
             continue
-        own, _ = builder.fill(mapping.patient, row, "")
+        own, _ = builder.fill(own_fields, row, "")
         for key, value in own.items():
             if key in patient and patient[key] != value:
                 builder.issue(row, origin.paths[key][2], f"Differs from the value given at "

@@ -2,10 +2,10 @@
 
 docs/examples/redcap/README.md documents it with a complete example. Its sections mirror the
 submission document (DESIGN.md "Submission document"): `patient`, `visit` (with `mmt8`, `labs`,
-`haq`/`chaq`), `repeating` instruments as `treatments` / `autoantibodies`, and checkbox
-`antibody_panels`; plus `events` (event name -> visit kind, or null: not a visit), `sites`
-(data access group -> site code), `patient_id` (a template of the record id), `date_format`
-and `reason`.
+`haq`/`chaq`), `repeating` instruments as `treatments` / `autoantibodies` / `adverse_events` /
+`hrct`, the patient-level `vital_status` and `lung`, and checkbox `antibody_panels`; plus
+`events` (event name -> visit kind, or null: not a visit), `sites` (data access group -> site
+code), `patient_id` (a template of the record id), `date_format` and `reason`.
 
 A leaf is a constant (`scale: bilateral`) or a REDCap field, `{field: NAME}`, with optional
 `values` (code -> document value; null drops it), `date_format` (strptime) and `factor` (a unit
@@ -22,6 +22,13 @@ import yaml
 
 from crf.documents import VISIT_VALUE_FIELDS
 from crf.models import ALL_HAQ_ITEMS, MMT_SIDED_GROUPS, LabResult
+from crf.outcome_documents import (
+    ADVERSE_EVENT_KEYS,
+    HRCT_KEYS,
+    LUNG_KEYS,
+    RELATED_TO_KEYS,
+    VITAL_STATUS_KEYS,
+)
 from interchange.redcap.dictionary import Dictionary, UnusableInput
 from registry.documents import ANTIBODY_KEYS, TREATMENT_KEYS
 
@@ -30,9 +37,17 @@ DEFAULT_DATE_FORMAT = "%Y-%m-%d"
 DEFAULT_REASON = "Imported from REDCap"
 TEXT_KEYS = frozenset(
     {"sex", "diagnosis", "antibody", "result", "method", "intensity", "drug", "drug_other",
-     "dose_unit", "route", "frequency", "stop_reason", "scale", "side", "unit"}
+     "dose_unit", "route", "frequency", "stop_reason", "scale", "side", "unit",
+     "status", "cause_category", "cause_text", "source", "ild", "pattern", "term", "category",
+     "severity", "outcome", "relatedness", "action"}
 )  # fmt: skip
-LIST_KEYS = frozenset({"aids", "help"})
+LIST_KEYS = frozenset({"aids", "help", "serious_criteria"})
+# Yes/no values: REDCap's yesno and truefalse codes (1, 0) unless the leaf maps its own.
+BOOLEAN_KEYS = frozenset({"serious", "rapidly_progressive", "progression"})
+# Repeating instruments: the document's list each may feed.
+REPEATING_TARGETS = ("treatments", "autoantibodies", "adverse_events", "hrct")
+# Patient-level records of the document fed by a record's own (non-repeating) rows.
+PATIENT_RECORDS = ("vital_status", "lung")
 LEAF = None  # in SCHEMA: a leaf; a dict is a container of these keys
 SIDED = "sided"  # in SCHEMA: {right, left} on the bilateral scale, a leaf on the unilateral
 
@@ -57,21 +72,31 @@ SCHEMA: dict[str, Any] = {
     },
     "treatments": dict.fromkeys(TREATMENT_KEYS, LEAF),
     "autoantibodies": dict.fromkeys(ANTIBODY_KEYS, LEAF),
+    # One suspect treatment per instance (`related_to` of the document: a list of one).
+    "adverse_events": {
+        **dict.fromkeys((k for k in ADVERSE_EVENT_KEYS if k != "related_to"), LEAF),
+        "related_to": dict.fromkeys(RELATED_TO_KEYS, LEAF),
+    },
+    "hrct": dict.fromkeys(HRCT_KEYS, LEAF),
+    "vital_status": dict.fromkeys(VITAL_STATUS_KEYS, LEAF),
+    "lung": dict.fromkeys(LUNG_KEYS, LEAF),
 }
 TOP_KEYS = frozenset(
     {"record_id", "patient_id", "reason", "date_format", "sites", "events", "patient", "visit",
-     "repeating", "antibody_panels"}
+     "repeating", "antibody_panels", *PATIENT_RECORDS}
 )  # fmt: skip
 
 
 def target_type(key: str) -> str:
-    """How a document key's value is typed: date, year_month, list, text or number."""
+    """How a document key's value is typed: date, year_month, list, boolean, text or number."""
     if key.endswith("_date"):
         return "date"
     if key == "birth_year_month":
         return "year_month"
     if key in LIST_KEYS:
         return "list"
+    if key in BOOLEAN_KEYS:
+        return "boolean"
     return "text" if key in TEXT_KEYS else "number"
 
 
@@ -110,6 +135,7 @@ class Mapping:
     visit: dict[str, Any]
     repeating: dict[str, tuple[str, dict[str, Any]]]  # instrument -> (document list, template)
     panels: list[Panel] = field(default_factory=list)
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)  # vital_status, lung
 
     def fields(self) -> set[str]:
         """Every REDCap field the mapping reads."""
@@ -122,7 +148,8 @@ class Mapping:
                 for child in node.values():
                     walk(child)
 
-        for node in (self.patient, self.visit, *(t for _, t in self.repeating.values())):
+        for node in (self.patient, self.visit, *(t for _, t in self.repeating.values()),
+                     *self.records.values()):  # fmt: skip
             walk(node)
         for panel in self.panels:
             walk(panel.sample_date)
@@ -287,8 +314,8 @@ def load_mapping(text: str, dictionary: Dictionary) -> Mapping:
     repeating: dict[str, tuple[str, dict[str, Any]]] = {}
     for target, spec in (raw.get("repeating") or {}).items():
         where = f"repeating.{target}"
-        if target not in ("treatments", "autoantibodies"):
-            raise UnusableInput(f"Mapping {where}: must be treatments or autoantibodies.")
+        if target not in REPEATING_TARGETS:
+            raise UnusableInput(f"Mapping {where}: must be {', '.join(REPEATING_TARGETS)}.")
         if not isinstance(spec, dict) or spec.get("instrument") not in dictionary.forms:
             raise UnusableInput(f"Mapping {where}.instrument: must be a form of the dictionary.")
         fields = loader.template(f"{where}.fields", spec.get("fields"), SCHEMA[target])
@@ -306,4 +333,9 @@ def load_mapping(text: str, dictionary: Dictionary) -> Mapping:
         visit=loader.template("visit", raw.get("visit") or {}, SCHEMA["visit"]),
         repeating=repeating,
         panels=[_panel(loader, f"antibody_panels[{i}]", p, events) for i, p in enumerate(panels)],
+        records={
+            key: loader.template(key, raw[key], SCHEMA[key])
+            for key in PATIENT_RECORDS
+            if raw.get(key) is not None
+        },
     )

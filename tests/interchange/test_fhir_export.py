@@ -17,6 +17,13 @@ from scoring.services import score_patients
 from tests.api.conftest import patient_document, store, token_client
 from tests.factories import MembershipFactory, SiteFactory, UserFactory
 
+INFUSION_REACTION = {
+    "term": "Infusion reaction", "category": "infusion_reaction", "onset_date": "2020-01-10",
+    "severity": "moderate", "serious": False, "outcome": "recovered",
+    "related_to": [{"drug": "ivig", "start_date": "2020-01-10", "relatedness": "probable",
+                    "action": "none"}],
+}  # fmt: skip
+
 
 def references(value) -> set[str]:
     if isinstance(value, dict):
@@ -38,7 +45,10 @@ def lines(response) -> list[dict]:
 @pytest.fixture
 def world(db):
     own, other = SiteFactory(code="MAN"), SiteFactory(code="LDS")
-    patients = [store(own, patient_document(f"MAN-000{n}", visits=2)) for n in range(2)]
+    patients = [
+        store(own, patient_document(f"MAN-000{n}", visits=2, adverse_events=[INFUSION_REACTION]))
+        for n in range(2)
+    ]
     stranger = store(other, patient_document("LDS-0001", visits=2))
     score_patients(patient_ids=[p.pk for p in [*patients, stranger]])
     coordinator = MembershipFactory(user=UserFactory(username="coord-man"), site=own).user
@@ -70,7 +80,8 @@ def test_a_patients_bundle_is_a_valid_collection_whose_references_resolve(world)
     present = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in bundle["entry"]}
     kinds = {key.split("/")[0] for key in present}
     assert kinds == {
-        "Patient", "Condition", "Observation", "QuestionnaireResponse", "MedicationStatement"
+        "Patient", "Condition", "Observation", "QuestionnaireResponse", "MedicationStatement",
+        "AdverseEvent",
     }  # fmt: skip
     assert references(bundle) <= present
     assert all(

@@ -26,6 +26,18 @@ from tests.api.conftest import patient_document, store
 from tests.factories import SiteFactory, TreatmentFactory
 
 HAQ_ANSWERS = code_system_url("haq-answer")
+# A serious infection possibly related to the example's IVIG, and a mild rash related to nothing.
+PNEUMONIA = {
+    "term": "Pneumonia", "category": "infection", "onset_date": "2020-03-01",
+    "end_date": "2020-03-20", "severity": "severe", "serious": True,
+    "serious_criteria": ["hospitalisation", "life_threatening"], "outcome": "recovered",
+    "related_to": [{"drug": "ivig", "start_date": "2020-01-10", "relatedness": "possible",
+                    "action": "interrupted"}],
+}  # fmt: skip
+MILD_RASH = {
+    "term": "Rash", "category": "other", "onset_date": "2020-02-01", "severity": "mild",
+    "serious": False, "outcome": "not_recovered",
+}  # fmt: skip
 
 
 def validate(resource: dict) -> None:
@@ -56,6 +68,7 @@ def patient(site) -> Patient:
         "ldh": {"value": 3.1, "unit": "ukat/L", "uln": 4.2},
     }
     follow_up.update(fvc_percent=78.5, dlco_percent=61, cmas=40, physician_damage=1.5)
+    document["adverse_events"] = [PNEUMONIA, MILD_RASH]
     stored = store(site, document)
     score_patients(patient_ids=[stored.pk])
     return stored
@@ -332,3 +345,49 @@ def test_unknown_aid_categories_stored_around_the_readers_are_left_out(patient):
     flags = {item["linkId"]: item for item in response["item"] if "answer" in item}
     assert list(flags) == ["help"]
     assert [a["valueCoding"]["code"] for a in flags["help"]["answer"]] == ["grip"]
+
+
+def test_adverse_events_have_seriousness_severity_outcome_and_causality(bundle, patient):
+    resources = by_id(bundle)
+    events = {r["event"]["text"]: r for r in resources.values()
+              if r["resourceType"] == "AdverseEvent"}  # fmt: skip
+    assert set(events) == {"Pneumonia", "Rash"}
+    pneumonia, rash = events["Pneumonia"], events["Rash"]
+    for resource in (pneumonia, rash):
+        validate(resource)
+        assert resource["subject"] == {"reference": f"Patient/{patient.pk}"}
+        assert resource["actuality"] == "actual"
+    assert pneumonia["date"] == "2020-03-01"
+    assert pneumonia["event"]["coding"][0]["code"] == "infection"
+    seriousness = {c["code"] for c in pneumonia["seriousness"]["coding"]}
+    assert seriousness == {"serious", "hospitalisation", "life_threatening"}
+    assert rash["seriousness"]["coding"][0]["code"] == "non-serious"
+    assert pneumonia["severity"]["coding"][0] == {
+        "system": "http://terminology.hl7.org/CodeSystem/adverse-event-severity",
+        "code": "severe", "display": "Severe",
+    }  # fmt: skip
+    assert pneumonia["outcome"]["coding"][0]["code"] == "resolved"
+    assert rash["outcome"]["coding"][0]["code"] == "ongoing"
+    episode = patient.treatments.get()
+    [suspect] = pneumonia["suspectEntity"]
+    assert suspect["instance"] == {"reference": f"MedicationStatement/{episode.pk}"}
+    assert f"MedicationStatement/{episode.pk}" in resources
+    codes = {c["code"] for c in suspect["causality"][0]["assessment"]["coding"]}
+    assert codes == {"Possible", "possible"}
+    assert suspect["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "interrupted"
+    assert "suspectEntity" not in rash
+
+
+@pytest.mark.parametrize(
+    ("death_date", "precision", "expected"),
+    [("2024-03", "month", "2024-03"), ("2024-03-09", "day", "2024-03-09")],
+)
+def test_a_patient_who_died_has_deceased_date_time(site, death_date, precision, expected):
+    document = patient_document("MAN-0002", vital_status={
+        "status": "dead", "death_date": death_date, "cause_category": "infection",
+    })  # fmt: skip
+    patient = store(site, document)
+    assert patient.vital_status.death_date_precision == precision
+    resource = patient_bundle(Patient.objects.all(), patient.pk)[1]["entry"][0]["resource"]
+    validate(resource)
+    assert resource["deceasedDateTime"] == expected

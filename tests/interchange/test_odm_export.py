@@ -11,9 +11,10 @@ from django.core.management import call_command
 from django.http import StreamingHttpResponse
 from rest_framework.test import APIClient
 
+from crf.invitations import pro_invitation_create
 from crf.models import Signature, Visit
-from crf.services import visit_verify
-from interchange.odm import metadata as md
+from crf.outcomes import vital_status_save
+from crf.services import query_raise, visit_verify
 from interchange.odm.export import odm_export
 from interchange.odm.xml import ODM_NS, SchemaError, validate
 from interchange.submissions import submission_process
@@ -23,6 +24,14 @@ from registry.services import autoantibody_delete, patient_upsert
 from tests.factories import UserFactory
 
 TODAY = date(2025, 6, 30)
+# A death known to the month: stored as the 15th, exported to FHIR as YYYY-MM.
+DEAD_IN_MAY = {
+    "status": "dead",
+    "death_date": date(2025, 5, 15),
+    "death_date_precision": "month",
+    "cause_category": "infection",
+    "source": "relative",
+}
 N = f"{{{ODM_NS}}}"
 
 
@@ -141,6 +150,18 @@ def test_transactional_file_has_every_audit_event_with_its_audit_record(cohort):
         actor=Actor(user("coordinator", man), "web", "entered twice"),
         result=AutoantibodyResult.objects.filter(patient=patient).first(),
     )
+    vital_status_save(
+        actor=Actor(user("investigator", man), "web", "death reported by a relative"),
+        patient=patient,
+        values=DEAD_IN_MAY,
+    )
+    query_raise(actor=Actor(monitor, "web"), visit=visit, field="cmas", text="Please check.")
+    pro_invitation_create(
+        actor=Actor(user("coordinator", man), "web"),
+        instruments=["haq"],
+        patient=patient,
+        visit_date=date.today().isoformat(),
+    )
     document = {"site": "MAN", "patients": [{
         "patient_id": "MAN-API", "sex": "male", "birth_year_month": "1970-01",
         "diagnosis": "polymyositis", "onset_date": "2020-01-01",
@@ -157,9 +178,19 @@ def test_transactional_file_has_every_audit_event_with_its_audit_record(cohort):
     assert {r.get("EditPoint") for r in records} == {"DataManagement", "Monitoring", "DBAudit"}
     ids = {int(r.find(f"{N}SourceID").text) for r in records}
     clinical = AuditEvent.objects.filter(site_id=man.pk).exclude(patient_id=None)
-    # Every event of the site's patients, but an update of a field that is no item (none here).
-    with_form = clinical.exclude(action="export").filter(object_type__in=list(md.FORM_BY_TYPE))
-    assert ids == set(with_form.values_list("pk", flat=True))
+    # Every event of the site's patients: data, workflow and derived records alike.
+    assert ids == set(clinical.exclude(action="export").values_list("pk", flat=True))
+    types = set(clinical.values_list("object_type", flat=True))
+    assert {
+        "crf.classificationassessment", "crf.vitalstatus", "crf.lungstatus", "crf.adverseevent",
+        "crf.adverseeventrelation", "scoring.classificationrecord", "scoring.refractoryrecord",
+        "scoring.followup", "scoring.episodesurvival", "scoring.episodeadverseevent",
+        "crf.dataquery", "crf.proinvitation",
+    } <= types  # fmt: skip
+    assert "IT.QUERY.TEXT" in text and "IT.INVITATION.DIGEST" not in text
+    updated = {e.get("ItemOID") for e in root.iter(f"{N}ItemData")
+               if e.get("TransactionType") == "Update"}  # fmt: skip
+    assert {"IT.VITAL.STATUS", "IT.VITAL.DEATH_DATE"} <= updated
     kinds = {i.get("TransactionType") for i in root.iter(f"{N}ItemData")}
     assert kinds == {"Insert", "Update", "Remove"}
     reasons = {r.find(f"{N}ReasonForChange").text for r in records

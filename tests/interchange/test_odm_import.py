@@ -9,10 +9,19 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from crf.models import Visit
+from crf.outcomes import vital_status_save
 from interchange.odm.importing import odm_import
 from interchange.odm.xml import ODM_NS, UnsafeXML
+from registry.audit import Actor
 from registry.models import AuditEvent, Patient, Site
-from tests.interchange.test_odm_export import client_for, cohort, export_text, user, validated
+from tests.interchange.test_odm_export import (
+    DEAD_IN_MAY,
+    client_for,
+    cohort,
+    export_text,
+    user,
+    validated,
+)
 
 N = f"{{{ODM_NS}}}"
 __all__ = ["cohort"]  # the fixture, used by name
@@ -38,6 +47,15 @@ def normalised(text: str) -> list:
             for item in event.iter(f"{N}ItemData"):
                 if item.get("ItemOID") == "IT.VISIT.VISIT_DATE":
                     dates[event.get("StudyEventRepeatKey")] = item.get("Value")
+        # A suspect treatment names its adverse event and treatment by id: compared by content.
+        content = {
+            (form.get("FormOID"), form.get("FormRepeatKey")): tuple(
+                (i.get("ItemOID"), i.get("Value")) for i in form.iter(f"{N}ItemData")
+            )
+            for form in subject.iter(f"{N}FormData")
+        }
+        refers = {"IT.AE_RELATION.ADVERSE_EVENT": "FORM.ADVERSE_EVENT",
+                  "IT.AE_RELATION.EPISODE": "FORM.TREATMENT"}  # fmt: skip
         events = []
         for event in subject.iter(f"{N}StudyEventData"):
             forms = []
@@ -49,6 +67,8 @@ def normalised(text: str) -> list:
                         continue  # review state: not part of a submission
                     if oid in ("IT.RESPONSE.REFERENCE_VISIT", "IT.RESPONSE.PREVIOUS_VISIT"):
                         value = dates.get(value)  # a visit id: compared by its date
+                    if oid in refers:
+                        value = content.get((refers[oid], value))
                     unit = item.find(f"{N}MeasurementUnitRef")
                     items.append((oid, value, item.get("IsNull"), unit is not None and unit.get(
                         "MeasurementUnitOID")))  # fmt: skip
@@ -64,13 +84,20 @@ def normalised(text: str) -> list:
 def test_round_trip_into_an_empty_site_reproduces_the_export(
     cohort, django_capture_on_commit_callbacks
 ):
+    first = Patient.objects.filter(site__code="MAN").order_by("patient_id").first()
+    vital_status_save(actor=Actor(None, "command", "reported"), patient=first, values=DEAD_IN_MAY)
     original = export_text(site="MAN")
+    outcome_forms = ("FORM.CLASSIFICATION", "FORM.VITAL_STATUS", "FORM.LUNG", "FORM.HRCT",
+                     "FORM.ADVERSE_EVENT", "FORM.AE_RELATION")  # fmt: skip
+    assert all(f'FormOID="{oid}"' in original for oid in outcome_forms)
+    assert '<ItemData ItemOID="IT.VITAL.DEATH_DATE_PRECISION" Value="month"/>' in original
     Site.objects.create(code="NEW", name="An empty registry", country="GB")
     with django_capture_on_commit_callbacks(execute=True):
         status, answer = odm_import(
             user=None, stream=io.BytesIO(moved(original, "MAN", "NEW").encode()), trusted=True
         )
     assert status == 200, answer["errors"]
+    assert not answer["errors"], answer["errors"]
     man = Patient.objects.filter(site__code="MAN")
     assert answer["summary"]["patients"]["created"] == man.count()
     assert (

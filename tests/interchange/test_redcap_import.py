@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from crf.models import HAQ, Visit
 from interchange.redcap.convert import convert_record
-from interchange.redcap.dictionary import read_dictionary
+from interchange.redcap.dictionary import UnusableInput, read_dictionary
 from interchange.redcap.importing import import_redcap
 from interchange.redcap.mapping import load_mapping
 from interchange.redcap.records import read_records
@@ -214,3 +214,118 @@ def test_the_report_is_written_to_a_file_too(tmp_path):
         "record,site,patient_id,status,event,instance,field,message"
     )
     assert len(target.read_text().splitlines()) == 11
+
+
+# --- adverse events, vital status and lung disease ---------------------------------------------
+
+SAFETY_DICTIONARY = (
+    DICTIONARY.splitlines()[0]
+    + """
+record_id,enrolment,,text,Record ID,,,,,,,,,,,,,
+sex,enrolment,,radio,Sex,"1, Female | 2, Male",,,,,,,,,,,,
+dob,enrolment,,text,Date of birth,,,date_ymd,,,,,,,,,,
+onset_date,enrolment,,text,Onset,,,date_ymd,,,,,,,,,,
+vs_status,enrolment,,radio,Vital status,"1, Alive | 2, Dead",,,,,,,,,,,,
+vs_death,enrolment,,text,Date of death,,,date_dmy,,,,,,,,,,
+ild,enrolment,,yesno,Interstitial lung disease,,,,,,,,,,,,,
+ild_rp,enrolment,,yesno,Rapidly progressive,,,,,,,,,,,,,
+tx_drug,treatment,,dropdown,Drug,"4, Methotrexate | 11, IVIG",,,,,,,,,,,,
+tx_start,treatment,,text,Start date,,,date_ymd,,,,,,,,,,
+ae_term,adverse_event,,text,Event,,,,,,,,,,,,,
+ae_category,adverse_event,,dropdown,Category,"1, Infection | 2, Hepatotoxicity",,,,,,,,,,,,
+ae_onset,adverse_event,,text,Onset,,,date_ymd,,,,,,,,,,
+ae_severity,adverse_event,,radio,Severity,"1, Mild | 2, Moderate | 3, Severe",,,,,,,,,,,,
+ae_serious,adverse_event,,yesno,Serious,,,,,,,,,,,,,
+ae_criteria,adverse_event,,checkbox,Criteria,"1, Hospitalisation | 2, Life-threatening",,,,,,,,,,,,
+ae_outcome,adverse_event,,radio,Outcome,"1, Recovered | 2, Fatal",,,,,,,,,,,,
+ae_drug,adverse_event,,dropdown,Suspect drug,"4, Methotrexate | 11, IVIG",,,,,,,,,,,,
+ae_drug_start,adverse_event,,text,Suspect drug started,,,date_ymd,,,,,,,,,,
+ae_related,adverse_event,,radio,Relatedness,"1, Unlikely | 2, Possible | 3, Probable",,,,,,,,,,,,
+ae_action,adverse_event,,radio,Action taken,"1, None | 2, Withdrawn",,,,,,,,,,,,
+"""
+)
+SAFETY_MAPPING = """\
+patient_id: "{record}"
+events: {"": null}
+patient:
+  sex: {field: sex, values: {"1": female, "2": male}}
+  birth_year_month: {field: dob}
+  diagnosis: dermatomyositis
+  onset_date: {field: onset_date}
+vital_status:
+  status: {field: vs_status, values: {"1": alive, "2": dead}}
+  death_date: {field: vs_death, date_format: "%d/%m/%Y"}
+lung:
+  ild: {field: ild, values: {"1": "yes", "0": "no"}}
+  rapidly_progressive: {field: ild_rp}
+repeating:
+  treatments:
+    instrument: treatment
+    fields:
+      drug: {field: tx_drug, values: {"4": methotrexate, "11": ivig}}
+      start_date: {field: tx_start}
+  adverse_events:
+    instrument: adverse_event
+    fields:
+      term: {field: ae_term}
+      category: {field: ae_category, values: {"1": infection, "2": hepatotoxicity}}
+      onset_date: {field: ae_onset}
+      severity: {field: ae_severity, values: {"1": mild, "2": moderate, "3": severe}}
+      serious: {field: ae_serious}
+      serious_criteria:
+        field: ae_criteria
+        values: {"1": hospitalisation, "2": life_threatening}
+      outcome: {field: ae_outcome, values: {"1": recovered, "2": fatal}}
+      related_to:
+        drug: {field: ae_drug, values: {"4": methotrexate, "11": ivig}}
+        start_date: {field: ae_drug_start}
+        relatedness: {field: ae_related, values: {"1": unlikely, "2": possible, "3": probable}}
+        action: {field: ae_action, values: {"1": none, "2": withdrawn}}
+"""
+SAFETY_COLUMNS = (
+    "record_id,redcap_repeat_instrument,redcap_repeat_instance,sex,dob,onset_date,vs_status,"
+    "vs_death,ild,ild_rp,tx_drug,tx_start,ae_term,ae_category,ae_onset,ae_severity,ae_serious,"
+    "ae_criteria___1,ae_criteria___2,ae_outcome,ae_drug,ae_drug_start,ae_related,ae_action"
+)
+SAFETY_RECORDS = "\n".join([
+    SAFETY_COLUMNS,
+    "7,,,1,1970-04-02,2019-03-01,2,14/02/2024,1,0,,,,,,,,,,,,,,",
+    "7,treatment,1,,,,,,,,4,2019-06-01,,,,,,,,,,,,",
+    "7,adverse_event,1,,,,,,,,,,Pneumonia,1,2020-01-05,3,1,1,0,1,4,2019-06-01,2,2",
+    "7,adverse_event,2,,,,,,,,,,Raised ALT,2,2020-05-01,1,0,0,0,1,,,,",
+]) + "\n"  # fmt: skip
+
+
+def test_repeating_adverse_events_and_patient_level_vital_status_and_lung():
+    dictionary = read_dictionary(SAFETY_DICTIONARY)
+    mapping = load_mapping(SAFETY_MAPPING, dictionary)
+    records = read_records(SAFETY_RECORDS, dictionary)
+    converted = convert_record("7", records.rows["7"], dictionary, mapping, False)
+    assert not converted.issues, converted.issues
+    document = converted.document
+    assert document["vital_status"] == {"status": "dead", "death_date": "2024-02-14"}
+    assert document["lung"] == {"ild": "yes", "rapidly_progressive": False}
+    pneumonia, alt = document["adverse_events"]
+    assert pneumonia == {
+        "term": "Pneumonia", "category": "infection", "onset_date": "2020-01-05",
+        "severity": "severe", "serious": True, "serious_criteria": ["hospitalisation"],
+        "outcome": "recovered", "related_to": [{"drug": "methotrexate",
+        "start_date": "2019-06-01", "relatedness": "possible", "action": "withdrawn"}],
+    }  # fmt: skip
+    assert alt["serious"] is False and "related_to" not in alt
+    report = import_redcap(dictionary=SAFETY_DICTIONARY, records=SAFETY_RECORDS,
+                           mapping=SAFETY_MAPPING, site="MAN")  # fmt: skip
+    assert report.summary()["created"] == 1, report.csv()
+    patient = Patient.objects.get(site__code="MAN", patient_id="7")
+    assert patient.vital_status.status == "dead" and patient.lung.ild == "yes"
+    events = {e.term: e for e in patient.adverse_events.prefetch_related("relations__episode")}
+    [relation] = events["Pneumonia"].relations.all()
+    assert (relation.episode.drug, relation.relatedness) == ("methotrexate", "possible")
+    assert events["Raised ALT"].serious is False
+    again = import_redcap(dictionary=SAFETY_DICTIONARY, records=SAFETY_RECORDS,
+                          mapping=SAFETY_MAPPING, site="MAN")  # fmt: skip
+    assert again.summary()["unchanged"] == 1
+    with pytest.raises(UnusableInput, match="repeating.visits: must be treatments"):
+        load_mapping(SAFETY_MAPPING.replace("  adverse_events:", "  visits:"), dictionary)
+    with pytest.raises(UnusableInput, match="a list .* comes from a checkbox field"):
+        load_mapping(SAFETY_MAPPING.replace("field: ae_criteria", "field: ae_term"), dictionary)
