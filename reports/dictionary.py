@@ -112,6 +112,17 @@ RULES: tuple[tuple[str, str], ...] = (
         "interpolation (R's and NumPy's default).",
     ),
     (
+        "Endpoints",
+        "A named, versioned endpoint (NAME, or NAME@VERSION for an older version): the measure "
+        "(IMACS DOI met, TIS at least a threshold, or ACR/EULAR category at least a level) at the "
+        "episode's visit nearest to the horizon within ± the window (of two equally near, the "
+        "earlier); optionally also at the visit before it (two consecutive visits), and "
+        "optionally no confirmed deterioration up to the horizon. Episodes without a scored "
+        "visit in the window are not evaluable for it; a record not computed counts as not "
+        "meeting the measure. Built in: proderm (TIS ≥ 20 at week 16 ± 4, no confirmed "
+        "deterioration up to week 16).",
+    ),
+    (
         "Adult or juvenile",
         "By the age at symptom onset, in whole years from the first day of the birth month: "
         "juvenile under 18.",
@@ -138,6 +149,19 @@ def _summary(name: str, what: str) -> list[Column]:
 
 
 CATEGORY_NAMES = ("none", "minimal", "moderate", "major")
+
+# Added to the summary table when an endpoint is chosen (`endpoint=NAME`, reports.endpoints).
+ENDPOINT_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "endpoint_evaluable",
+        "Episodes evaluable for the endpoint: a scored visit within its window around its horizon.",
+    ),
+    *_proportion(
+        "endpoint_responders",
+        "responding to the endpoint (non-responder imputation for records not computed)",
+        "endpoint_evaluable",
+    ),
+)
 
 SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("stratum", "Code of the stratum (site, diagnosis, serological group or population)."),
