@@ -210,6 +210,19 @@ def endpoint_list() -> QuerySet[EndpointDefinition]:
     return EndpointDefinition.objects.select_related("created_by").order_by("name", "-version")
 
 
+def endpoint_choices() -> list[tuple[str, str]]:
+    """(reference, label) of every endpoint for a form: each name's latest version as `NAME`,
+    its older versions as `NAME@VERSION`. One query."""
+    choices: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for name, version in endpoint_list().values_list("name", "version"):
+        latest = name not in seen
+        seen.add(name)
+        reference = name if latest else f"{name}@{version}"
+        choices.append((reference, f"{name} (version {version}{', latest' if latest else ''})"))
+    return choices
+
+
 def endpoint_lookup(reference: str, *, field: str = "endpoint") -> EndpointDefinition:
     """The endpoint `NAME` (latest version) or `NAME@N`; InputError naming `field` if none."""
     match = _REFERENCE.fullmatch(reference or "")

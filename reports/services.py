@@ -21,7 +21,7 @@ from registry.access import Action, can_anywhere
 from registry.audit import Actor, audit_events, audit_write, snapshot
 from registry.errors import InputError
 from reports.disclosure import Disclosure
-from reports.endpoints import Parameters, parse_definition
+from reports.endpoints import Parameters, endpoint_lookup, parse_definition
 from reports.filters import ReportFilters, parse_filters
 from reports.models import EndpointDefinition, ExportJob
 from reports.outcomes import outcomes_by_treatment
@@ -63,6 +63,8 @@ def export_job_create(*, user: Any, kind: str, filters: ReportFilters) -> Export
     if kind not in ExportJob.Kind.values:
         raise InputError([("kind", f"Must be one of: {', '.join(ExportJob.Kind.values)}.")])
     validate_sites(filters)
+    if filters.endpoint:
+        endpoint_lookup(filters.endpoint)
     ExportJob.objects.filter(user=user, created_at__lt=timezone.now() - EXPORT_RETENTION).delete()
     job = ExportJob.objects.create(user=user, kind=kind, filters=filters.as_dict())
 

@@ -266,3 +266,78 @@ def test_unknown_endpoint_is_a_400_naming_it(client, people, cohort):
         response = client.get(OUTCOMES, {"endpoint": value})
         assert response.status_code == 400, value
         assert [e["field"] for e in response.json()["errors"]] == ["endpoint"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages
+
+PAGE = "/reports/endpoints/"
+
+
+@pytest.mark.django_db
+def test_page_lists_and_saves(client, people):
+    client.force_login(people["inv_b"])
+    page = client.get(PAGE)
+    assert page.status_code == 200
+    assert b"proderm" in page.content
+    saved = client.post(PAGE, {"name": "doi-12", "measure": "doi", "horizon_weeks": "12",
+                               "window_weeks": "2", "consecutive": "on"})  # fmt: skip
+    assert saved.status_code == 302
+    definition = EndpointDefinition.objects.get(name="doi-12")
+    assert (definition.version, definition.consecutive, definition.deterioration) == (
+        1,
+        True,
+        False,
+    )
+    assert definition.created_by == people["inv_b"]
+    bad = client.post(PAGE, {"name": "doi-13", "measure": "doi", "horizon_weeks": "",
+                             "window_weeks": "2"})  # fmt: skip
+    assert bad.status_code == 400
+    assert b"horizon_weeks" in bad.content
+    assert not EndpointDefinition.objects.filter(name="doi-13").exists()
+
+
+@pytest.mark.django_db
+def test_page_refused_to_other_roles(client, people):
+    client.force_login(people["coord_a"])
+    assert client.get(PAGE).status_code == 403
+    body = {"name": "x", "measure": "doi", "horizon_weeks": "12", "window_weeks": "2"}
+    assert client.post(PAGE, body).status_code == 403
+    assert not EndpointDefinition.objects.filter(name="x").exists()
+
+
+@pytest.mark.django_db
+def test_outcomes_page_and_downloads_with_an_endpoint(client, people, cohort):
+    client.force_login(people["dm"])
+    page = client.get("/reports/", {"endpoint": "proderm"})
+    assert page.status_code == 200
+    assert "Endpoint proderm v1" in page.content.decode()
+    assert client.get("/reports/", {"endpoint": "nothing"}).status_code == 400
+    csv = client.get("/reports/outcomes.csv", {"endpoint": "proderm"}).content.decode()
+    assert csv.splitlines()[0].endswith("endpoint_responders_ci_high")
+    assert client.get("/reports/outcomes.csv", {"endpoint": "nothing"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_xlsx_and_pdf_show_the_endpoint(people, cohort):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from reports.disclosure import Disclosure
+    from reports.filters import ReportFilters
+    from reports.outcomes import outcomes_by_treatment
+    from reports.pdf import pdf
+    from reports.xlsx import workbook
+
+    report = outcomes_by_treatment(
+        ReportFilters(endpoint="proderm"), disclosure=Disclosure.registry_wide()
+    )
+    book = load_workbook(BytesIO(workbook(report, [], episode_total=0)))
+    header = [cell.value for cell in next(book["Summary"].iter_rows(max_row=1))]
+    assert header[-5:] == ["endpoint_evaluable", "endpoint_responders",
+                           "endpoint_responders_pct", "endpoint_responders_ci_low",
+                           "endpoint_responders_ci_high"]  # fmt: skip
+    ivig = next(row for row in book["Summary"].iter_rows(values_only=True) if row[2] == "ivig")
+    assert ivig[-5:-2] == (1, 1, 100.0)
+    assert pdf(report).startswith(b"%PDF")
