@@ -127,3 +127,32 @@ def test_missing_or_bad_parameters_are_400s(client, people, cohort):
 def test_refused_to_other_roles(client, people):
     client.force_login(people["coord_a"])
     assert client.get(URL, {"drug": "ivig", "endpoint": "proderm"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_page_forest_plot_and_pdf(client, people, cohort):
+    client.force_login(people["dm"])
+    endpoint_define(actor=Actor(user=people["dm"], source="api"),
+                    data={"name": "tis20-w12", "measure": "tis", "threshold": 20,
+                          "horizon_weeks": 12, "window_weeks": 4})  # fmt: skip
+    assert client.get("/reports/predictors/").status_code == 200
+    page = client.get("/reports/predictors/", {"drug": "ivig", "endpoint": "tis20-w12"})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "chart-forest-title" in text and "9.00" in text
+    assert "not fitted" in text
+    assert client.get("/reports/predictors/", {"endpoint": "tis20-w12"}).status_code == 400
+    pdf = client.get("/reports/predictors.pdf", {"drug": "ivig", "endpoint": "tis20-w12"})
+    assert (pdf.status_code, pdf["Content-Type"]) == (200, "application/pdf")
+    assert pdf.content.startswith(b"%PDF")
+    assert client.get("/reports/predictors.pdf", {"drug": "ivig"}).status_code == 400
+    client.force_login(people["coord_a"])
+    assert client.get("/reports/predictors/").status_code == 403
+
+
+def test_damage_tertiles():
+    from reports.predictors import _tertile
+
+    cuts = (2.0, 4.0)
+    assert [_tertile(v, cuts) for v in (0.0, 2.0, 2.1, 4.0, 4.5)] == ["t1", "t1", "t2", "t2",
+                                                                        "t3"]  # fmt: skip
