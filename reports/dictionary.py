@@ -123,6 +123,20 @@ RULES: tuple[tuple[str, str], ...] = (
         "deterioration up to week 16).",
     ),
     (
+        "Predictors of response",
+        "For a drug and an endpoint, among the episodes evaluable for it: responders per level "
+        "of serological group, diagnosis, adult or juvenile, physician global damage at the "
+        "baseline visit (tertiles of the episodes that have it; a value equal to a cut point in "
+        "the lower tertile), disease duration at the episode's start from symptom onset (< 2 "
+        "years: fewer than 731 days; ≥ 2 years), refractory at start and EULAR/ACR subgroup. "
+        "Each level against its factor's largest level (the reference; of two as large, the "
+        "first): odds ratio with its 95 % Woolf (logit) interval, 0.5 added to every cell of "
+        "the 2×2 table when one is zero (Haldane). A multivariable logistic regression "
+        "(statsmodels Logit, same reference levels) only when every level of every factor with "
+        "two levels or more has at least 10 episodes. A level's odds ratio is withheld when its "
+        "own row or its reference's is suppressed.",
+    ),
+    (
         "Adult or juvenile",
         "By the age at symptom onset, in whole years from the first day of the birth month: "
         "juvenile under 18.",
