@@ -14,7 +14,7 @@ from typing import Any
 
 from celery import current_app
 from django.core.exceptions import PermissionDenied
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from registry.access import Action, can_anywhere
@@ -164,7 +164,28 @@ def endpoint_define(*, actor: Actor, data: Any) -> tuple[EndpointDefinition, boo
     latest = versions[0] if versions else None
     if latest is not None and Parameters.of(latest) == parameters:
         return latest, False
-    definition = EndpointDefinition.objects.create(
+    try:
+        with transaction.atomic():
+            definition = _endpoint_create(actor, name, parameters, description, latest)
+    except IntegrityError:
+        # A new name saved twice at the same moment: no row was there to lock.
+        raise InputError(
+            [("name", "This endpoint was saved by another request at the same time; send again.")]
+        ) from None
+    audit_write(
+        audit_events(actor, definition, None, snapshot(definition), site_id=None, patient_id=None)
+    )
+    return definition, True
+
+
+def _endpoint_create(
+    actor: Actor,
+    name: str,
+    parameters: Parameters,
+    description: str,
+    latest: EndpointDefinition | None,
+) -> EndpointDefinition:
+    return EndpointDefinition.objects.create(
         name=name,
         version=1 if latest is None else latest.version + 1,
         measure=parameters.measure,
@@ -177,7 +198,3 @@ def endpoint_define(*, actor: Actor, data: Any) -> tuple[EndpointDefinition, boo
         description=description,
         created_by=actor.user,
     )
-    audit_write(
-        audit_events(actor, definition, None, snapshot(definition), site_id=None, patient_id=None)
-    )
-    return definition, True

@@ -10,7 +10,7 @@ import pytest
 
 from registry.audit import Actor
 from registry.errors import InputError
-from registry.models import TreatmentEpisode
+from registry.models import AuditEvent, TreatmentEpisode
 from reports.endpoints import Parameters, Record, endpoint_lookup, evaluate, respond
 from reports.models import EndpointDefinition
 from reports.selectors import DOI, TIS, WORSENING
@@ -150,6 +150,8 @@ def test_versions_keep_old_results(cohort, people):
     assert _verdicts(endpoint_lookup("early@1")) == before
     assert _verdicts(second) != before
     assert EndpointDefinition.objects.filter(name="early").count() == 2
+    audited = AuditEvent.objects.filter(object_type="reports.endpointdefinition")
+    assert sorted(audited.values_list("object_id", flat=True)) == [first.pk, second.pk]
     with pytest.raises(InputError) as error:
         endpoint_lookup("early@3")
     assert error.value.errors[0][0] == "endpoint"
