@@ -112,6 +112,17 @@ class _TimeToDoiSerializer(serializers.Serializer):
     median_days = serializers.FloatField(allow_null=True, help_text="Kaplan–Meier median.")
 
 
+class _EndpointRespondersSerializer(serializers.Serializer):
+    count = serializers.IntegerField(allow_null=True)
+    evaluable = serializers.IntegerField(
+        allow_null=True,
+        help_text="The denominator: episodes with a scored visit within the endpoint's window.",
+    )
+    percent = serializers.FloatField(allow_null=True)
+    ci_low = serializers.FloatField(allow_null=True, help_text="95 % Wilson interval, percent.")
+    ci_high = serializers.FloatField(allow_null=True)
+
+
 class OutcomeRowSerializer(serializers.Serializer):
     """One row; a suppressed row (`suppressed`) has every figure null, its labels kept."""
 
@@ -134,6 +145,11 @@ class OutcomeRowSerializer(serializers.Serializer):
     glucocorticoid_change = _SummarySerializer()
     pending_records = serializers.IntegerField(allow_null=True)
     failed_records = serializers.IntegerField(allow_null=True)
+    endpoint_responders = _EndpointRespondersSerializer(
+        required=False,
+        help_text="Only with ?endpoint=: the endpoint's responders among the episodes "
+        "evaluable for it (null figures when the row is suppressed).",
+    )
     suppressed = serializers.BooleanField(
         help_text=(
             f"Computed from fewer than {MIN_PATIENTS} patients, at least one at a site you are "
@@ -151,6 +167,9 @@ class OutcomesReportSerializer(serializers.Serializer):
     failed_records = serializers.IntegerField(allow_null=True)
     suppressed = serializers.BooleanField(
         help_text="The totals above are withheld as a row would be (they are null)."
+    )
+    endpoint = serializers.DictField(
+        allow_null=True, help_text="The endpoint version used (?endpoint=), as listed."
     )
     rows = OutcomeRowSerializer(many=True)
 
@@ -189,6 +208,14 @@ PARAMETERS = [
 ]
 
 
+ENDPOINT_PARAMETER = OpenApiParameter(
+    "endpoint",
+    str,
+    description="An endpoint's name (its latest version) or NAME@VERSION (GET "
+    "/api/v1/endpoints/): adds `endpoint_responders` to every row.",
+)
+
+
 class OutcomesByTreatmentView(APIView):
     renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
     content_negotiation_class = FormatNegotiation
@@ -205,7 +232,7 @@ class OutcomesByTreatmentView(APIView):
     @extend_schema(
         tags=["reports"],
         summary="Outcomes by treatment (registry-wide aggregates)",
-        parameters=PARAMETERS,
+        parameters=[*PARAMETERS, ENDPOINT_PARAMETER],
         responses={
             (200, "application/json"): OutcomesReportSerializer,
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The summary table."),

@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import calculators, fhir, invitations, odm, views
+from api import calculators, endpoints, fhir, invitations, odm, views
 
 app_name = "api"
 
@@ -42,6 +42,11 @@ def _routes(suffix: str) -> list:
             name=name("calculator-classification"),
         ),
         re_path(rf"^v1/audit{suffix}$", views.AuditListView.as_view(), name=name("audit")),
+        re_path(
+            rf"^v1/endpoints{suffix}$",
+            endpoints.EndpointListView.as_view(),
+            name=name("endpoints"),
+        ),
         re_path(
             rf"^v1/pro-invitations{suffix}$",
             invitations.ProInvitationListView.as_view(),

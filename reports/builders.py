@@ -17,9 +17,17 @@ from decimal import Decimal
 from typing import Any
 
 from registry.vocabularies import DRUG_CLASS
-from reports.dictionary import CATEGORY_NAMES, EPISODE_COLUMNS, SUMMARY_COLUMNS
+from reports.dictionary import (
+    CATEGORY_NAMES,
+    ENDPOINT_COLUMNS,
+    EPISODE_COLUMNS,
+    SUMMARY_COLUMNS,
+    Column,
+)
 from reports.disclosure import MIN_PATIENTS, SUPPRESSED
+from reports.endpoints import Parameters
 from reports.filters import ReportFilters
+from reports.models import EndpointDefinition
 from reports.outcomes import NOT_COMPUTED, OutcomeRow, OutcomesReport
 from reports.selectors import WEEKS, EpisodeOutcome
 from reports.statistics import Proportion, Summary
@@ -121,6 +129,23 @@ def _row_figures_json(row: OutcomeRow) -> dict[str, Any]:
         "glucocorticoid_change": _summary_json(row.glucocorticoid_change),
         "pending_records": row.pending_records,
         "failed_records": row.failed_records,
+        **(
+            {}
+            if row.endpoint_responders is None
+            else {"endpoint_responders": endpoint_json(row.endpoint_responders)}
+        ),
+    }
+
+
+def endpoint_json(share: Proportion) -> dict[str, Any]:
+    """An endpoint's responders: count, percent and 95 % Wilson interval (in percent) of the
+    episodes evaluable for the endpoint (reports.outcomes)."""
+    return {
+        "count": share.count,
+        "evaluable": share.total,
+        "percent": _round(share.percent),
+        "ci_low": _percent(share.low),
+        "ci_high": _percent(share.high),
     }
 
 
@@ -132,7 +157,23 @@ def report_json(report: OutcomesReport) -> dict[str, Any]:
         "pending_records": report.pending_records,
         "failed_records": report.failed_records,
         "suppressed": report.suppressed,
+        "endpoint": None if report.endpoint is None else endpoint_definition_json(report.endpoint),
         "rows": [row_json(row) for row in report.rows],
+    }
+
+
+def endpoint_definition_json(definition: EndpointDefinition) -> dict[str, Any]:
+    """One endpoint version as the API lists it."""
+    user = definition.created_by
+    parameters = Parameters.of(definition)
+    return {
+        "name": definition.name,
+        "version": definition.version,
+        "description": definition.description,
+        "parameters": parameters.as_dict(),
+        "summary": parameters.describe(),
+        "created_by": None if user is None else user.get_username(),
+        "created_at": definition.created_at.isoformat(),
     }
 
 
@@ -149,8 +190,25 @@ def _summary_cells(summary: Summary, n: bool = True) -> list[Any]:
     return [summary.n, *cells] if n else cells
 
 
+def summary_columns(report: OutcomesReport) -> tuple[Column, ...]:
+    """The summary table's columns: SUMMARY_COLUMNS, and the endpoint's when one is chosen."""
+    return SUMMARY_COLUMNS + (ENDPOINT_COLUMNS if report.endpoint is not None else ())
+
+
 def summary_cells(row: OutcomeRow) -> list[Any]:
-    """One row of the summary table, in SUMMARY_COLUMNS order."""
+    """One row of the summary table, in `summary_columns` order."""
+    cells = _summary_cells_of(row)
+    if row.endpoint_responders is not None:
+        share = row.endpoint_responders
+        cells += (
+            [SUPPRESSED] * len(ENDPOINT_COLUMNS)
+            if row.suppressed
+            else [share.total, *_share_cells(share)]
+        )
+    return cells
+
+
+def _summary_cells_of(row: OutcomeRow) -> list[Any]:
     cells: list[Any] = [row.stratum or "", row.stratum_label, row.treatment, row.treatment_label]
     if row.suppressed:
         return cells + [SUPPRESSED] * (len(SUMMARY_COLUMNS) - len(cells))
@@ -273,7 +331,9 @@ def csv_lines(
 
 def summary_csv(report: OutcomesReport) -> str:
     return "".join(
-        csv_lines([c.name for c in SUMMARY_COLUMNS], (summary_cells(r) for r in report.rows))
+        csv_lines(
+            [c.name for c in summary_columns(report)], (summary_cells(r) for r in report.rows)
+        )
     )
 
 
@@ -289,6 +349,7 @@ def filters_lines(filters: ReportFilters, generated_at: datetime) -> list[tuple[
         ("Drugs", ", ".join(filters.drugs) or "all"),
         ("Drug classes", ", ".join(filters.drug_classes) or "all"),
         ("Adult or juvenile", filters.population or "both"),
+        *([("Endpoint", filters.endpoint)] if filters.endpoint else []),
         (
             "Period (episode start)",
             f"{filters.start_from or '…'} to {filters.start_to or '…'}"

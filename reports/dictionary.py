@@ -112,6 +112,31 @@ RULES: tuple[tuple[str, str], ...] = (
         "interpolation (R's and NumPy's default).",
     ),
     (
+        "Endpoints",
+        "A named, versioned endpoint (NAME, or NAME@VERSION for an older version): the measure "
+        "(IMACS DOI met, TIS at least a threshold, or ACR/EULAR category at least a level) at the "
+        "episode's visit nearest to the horizon within ± the window (of two equally near, the "
+        "earlier); optionally also at the visit before it (two consecutive visits), and "
+        "optionally no confirmed deterioration up to the horizon. Episodes without a scored "
+        "visit in the window are not evaluable for it; a record not computed counts as not "
+        "meeting the measure. Built in: proderm (TIS ≥ 20 at week 16 ± 4, no confirmed "
+        "deterioration up to week 16).",
+    ),
+    (
+        "Predictors of response",
+        "For a drug and an endpoint, among the episodes evaluable for it: responders per level "
+        "of serological group, diagnosis, adult or juvenile, physician global damage at the "
+        "baseline visit (tertiles of the episodes that have it; a value equal to a cut point in "
+        "the lower tertile), disease duration at the episode's start from symptom onset (< 2 "
+        "years: fewer than 731 days; ≥ 2 years), refractory at start and EULAR/ACR subgroup. "
+        "Each level against its factor's largest level (the reference; of two as large, the "
+        "first): odds ratio with its 95 % Woolf (logit) interval, 0.5 added to every cell of "
+        "the 2×2 table when one is zero (Haldane). A multivariable logistic regression "
+        "(statsmodels Logit, same reference levels) only when every level of every factor with "
+        "two levels or more has at least 10 episodes. A level's odds ratio is withheld when its "
+        "own row or its reference's is suppressed.",
+    ),
+    (
         "Adult or juvenile",
         "By the age at symptom onset, in whole years from the first day of the birth month: "
         "juvenile under 18.",
@@ -138,6 +163,19 @@ def _summary(name: str, what: str) -> list[Column]:
 
 
 CATEGORY_NAMES = ("none", "minimal", "moderate", "major")
+
+# Added to the summary table when an endpoint is chosen (`endpoint=NAME`, reports.endpoints).
+ENDPOINT_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "endpoint_evaluable",
+        "Episodes evaluable for the endpoint: a scored visit within its window around its horizon.",
+    ),
+    *_proportion(
+        "endpoint_responders",
+        "responding to the endpoint (non-responder imputation for records not computed)",
+        "endpoint_evaluable",
+    ),
+)
 
 SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("stratum", "Code of the stratum (site, diagnosis, serological group or population)."),

@@ -78,6 +78,7 @@ PARAMETERS = (
     "start_to",
     "group_by",
     "stratify",
+    "endpoint",
 )
 
 
@@ -102,6 +103,9 @@ class ReportFilters:
     start_to: date | None = None
     group_by: str = GroupBy.DRUG
     stratify: str | None = None
+    # An endpoint of reports.endpoints, `NAME` or `NAME@VERSION`: the outcomes report adds its
+    # responders (checked against the saved endpoints by reports.outcomes).
+    endpoint: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, keyed by query parameter: what the API echoes and export jobs store;
@@ -117,6 +121,7 @@ class ReportFilters:
             data[name] = None if value is None else value.isoformat()
         data["group_by"] = self.group_by
         data["stratify"] = self.stratify
+        data["endpoint"] = self.endpoint
         return data
 
     def query_pairs(self, **overrides: Any) -> list[tuple[str, str]]:
@@ -136,6 +141,8 @@ class ReportFilters:
         pairs.append(("group_by", self.group_by))
         if self.stratify:
             pairs.append(("stratify", self.stratify))
+        if self.endpoint:
+            pairs.append(("endpoint", self.endpoint))
         for key, value in overrides.items():
             pairs = [pair for pair in pairs if pair[0] != key]
             if value is not None:
@@ -211,6 +218,21 @@ def _one_of(
     return values[0]
 
 
+# An endpoint's name (reports.endpoints.NAME), optionally with "@" and a version number.
+_ENDPOINT = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}(@[1-9][0-9]{0,5})?")
+
+
+def _endpoint(errors: list[tuple[str, str]], params: Any) -> str | None:
+    values = _values(params, "endpoint")
+    if not values:
+        _blank(errors, params, "endpoint", "an endpoint's name")
+        return None
+    if len(values) > 1 or not _ENDPOINT.fullmatch(values[0]):
+        errors.append(("endpoint", "Give one endpoint name (NAME or NAME@VERSION)."))
+        return None
+    return values[0]
+
+
 def without_blanks(params: Any) -> dict[str, list[str]]:
     """A submitted form's parameters without its empty fields ("Both", no date), which a form
     sends as `population=&start_to=` and which mean "no filter" there."""
@@ -250,6 +272,7 @@ def parse_filters(params: Mapping[str, Any] | Any, *, form: bool = False) -> Rep
         GroupBy.DRUG
     )
     stratify = _one_of(errors, params, "stratify", tuple(code for code, _ in Stratify.CHOICES))
+    endpoint = _endpoint(errors, params)
     if errors:
         raise InputError(errors)
     return ReportFilters(
@@ -260,4 +283,5 @@ def parse_filters(params: Mapping[str, Any] | Any, *, form: bool = False) -> Rep
         start_to=start_to,
         group_by=group_by,
         stratify=stratify,
+        endpoint=endpoint,
     )

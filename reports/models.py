@@ -68,3 +68,55 @@ class ExportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class EndpointDefinition(models.Model):
+    """One version of a named trial-style endpoint (docs: OUTCOMES "Trial-style endpoints").
+
+    A version is never changed: saving other parameters under the same name adds the next
+    version, so a report computed with an older version can be computed again
+    (reports.endpoints). The built-in `proderm` is version 1 of its name (migration 0002).
+    """
+
+    class Measure(models.TextChoices):
+        DOI = "doi", "IMACS definition of improvement met"
+        TIS = "tis", "ACR/EULAR total improvement score at least a threshold"
+        CATEGORY = "category", "ACR/EULAR category at least a level"
+
+    name = models.SlugField(max_length=60)
+    version = models.PositiveIntegerField()
+    measure = models.CharField(max_length=10, choices=Measure.choices)
+    # TIS: the least score that responds; category: the least category (minimal, moderate, major).
+    threshold = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    category = models.CharField(max_length=10, blank=True)
+    horizon_weeks = models.PositiveSmallIntegerField()
+    window_weeks = models.PositiveSmallIntegerField()
+    consecutive = models.BooleanField(default=False)
+    deterioration = models.BooleanField(default=False)
+    description = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="reports_endpoint_version"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="reports_endpoint_version_1"),
+            models.CheckConstraint(
+                condition=(
+                    Q(measure="doi", threshold__isnull=True, category="")
+                    | Q(measure="tis", threshold__isnull=False, category="")
+                    | Q(
+                        measure="category",
+                        threshold__isnull=True,
+                        category__in=["minimal", "moderate", "major"],
+                    )
+                ),
+                name="reports_endpoint_measure_parameters",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"

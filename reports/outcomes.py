@@ -11,6 +11,9 @@ wanted). Which episodes count for what (DESIGN.md, issue 7):
   (pending, or failed on invalid data) counts as not meeting the outcome — non-responder
   imputation, as the trials count missing outcomes — and the pending and failed records are
   shown beside the counts;
+- with an endpoint (reports.endpoints, `endpoint=NAME`): its responders, as a proportion of the
+  episodes evaluable for the endpoint (a scored visit within the endpoint's window around its
+  horizon), which are not the same as the evaluable episodes above;
 - each episode is evaluated on its own: a patient on two overlapping treatments contributes a
   response to each of them, as the registry cannot tell which drug caused it;
 - a row (and the report's totals) computed from fewer than 5 patients, one of them at a site the
@@ -20,7 +23,7 @@ wanted). Which episodes count for what (DESIGN.md, issue 7):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -29,7 +32,9 @@ from django.utils import timezone
 
 from registry.vocabularies import DRUG_CLASS, Diagnosis, Drug, DrugClass, SerologyGroup
 from reports.disclosure import Disclosure, Tally
+from reports.endpoints import endpoint_lookup, evaluate
 from reports.filters import REFRACTORY_CHOICES, UNCLASSIFIED, GroupBy, ReportFilters, Stratify
+from reports.models import EndpointDefinition
 from reports.selectors import (
     CATEGORIES,
     WEEKS,
@@ -131,6 +136,8 @@ class OutcomeRow:
     failed_records: int
     # Withheld from the viewer (reports.disclosure): every figure above is empty.
     suppressed: bool = False
+    # The chosen endpoint's responders of the episodes evaluable for it (None: no endpoint).
+    endpoint_responders: Proportion | None = None
 
 
 @dataclass
@@ -152,9 +159,15 @@ class _Accumulator:
     times: list[tuple[int, bool]] = field(default_factory=list)
     gc_changes: list[float] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
+    endpoint_evaluable: int = 0
+    endpoint_responders: int = 0
 
-    def add(self, episode: EpisodeOutcome) -> None:
+    def add(self, episode: EpisodeOutcome, verdict: bool | None = None) -> None:
+        """Count one episode; `verdict` is its endpoint answer (reports.endpoints.respond)."""
         self.tally.add(episode.patient_id, episode.site)
+        if verdict is not None:
+            self.endpoint_evaluable += 1
+            self.endpoint_responders += verdict
         self.episodes += 1
         self.pending += episode.pending
         self.failed += episode.failed
@@ -214,6 +227,11 @@ class _Accumulator:
             glucocorticoid_change=summarise(self.gc_changes),
             pending_records=self.pending,
             failed_records=self.failed,
+            endpoint_responders=(
+                proportion(self.endpoint_responders, self.endpoint_evaluable)
+                if filters.endpoint
+                else None
+            ),
         )
 
 
@@ -227,6 +245,8 @@ class OutcomesReport:
     pending_records: int | None
     failed_records: int | None
     generated_at: datetime
+    # The endpoint whose responders the rows hold (filters.endpoint), or None.
+    endpoint: EndpointDefinition | None = None
 
     @property
     def suppressed(self) -> bool:
@@ -263,10 +283,17 @@ def _stratum_order(stratify: str | None, code: str | None) -> Any:
 
 
 def aggregate(
-    filters: ReportFilters, episodes: Iterable[EpisodeOutcome], disclosure: Disclosure
+    filters: ReportFilters,
+    episodes: Iterable[EpisodeOutcome],
+    disclosure: Disclosure,
+    *,
+    endpoint: EndpointDefinition | None = None,
+    verdicts: Mapping[int, bool | None] | None = None,
 ) -> OutcomesReport:
     """Fold episode outcomes into one row per (stratum, treatment), in vocabulary order, as
-    `disclosure`'s user may read them."""
+    `disclosure`'s user may read them; with `endpoint`, each episode's answer in `verdicts`
+    (reports.endpoints.evaluate; a missing episode is not evaluable for it)."""
+    verdicts = verdicts or {}
     groups: dict[tuple[str | None, str], _Accumulator] = {}
     by_class = filters.group_by == GroupBy.DRUG_CLASS
     for episode in episodes:
@@ -275,7 +302,7 @@ def aggregate(
         accumulator = groups.get(key)
         if accumulator is None:
             accumulator = groups[key] = _Accumulator()
-        accumulator.add(episode)
+        accumulator.add(episode, verdicts.get(episode.id))
     order = _CLASS_ORDER if by_class else _DRUG_ORDER
     keys = sorted(groups, key=lambda k: (_stratum_order(filters.stratify, k[0]), order[k[1]]))
     rows = [groups[key].row(filters, key[1], key[0], disclosure) for key in keys]
@@ -290,6 +317,7 @@ def aggregate(
         pending_records=None if withheld else sum(a.pending for a in groups.values()),
         failed_records=None if withheld else sum(a.failed for a in groups.values()),
         generated_at=timezone.now(),
+        endpoint=endpoint,
     )
 
 
@@ -297,4 +325,14 @@ def outcomes_by_treatment(filters: ReportFilters, *, disclosure: Disclosure) -> 
     """The registry-wide outcomes report (aggregates only: callers need Action.REPORT), as the
     user of `disclosure` may read it."""
     validate_sites(filters)
-    return aggregate(filters, outcome_rows(episodes_matching(filters)), disclosure)
+    episodes = episodes_matching(filters)
+    if not filters.endpoint:
+        return aggregate(filters, outcome_rows(episodes), disclosure)
+    endpoint = endpoint_lookup(filters.endpoint)
+    return aggregate(
+        filters,
+        outcome_rows(episodes),
+        disclosure,
+        endpoint=endpoint,
+        verdicts=evaluate(endpoint, episodes),
+    )

@@ -86,6 +86,10 @@ def pdf(report: OutcomesReport, *, progress: Progress | None = None) -> bytes:
         "Confirmed response", "Confirmed deterioration", "Best: none / min / mod / major",
         "Median TIS (IQR)", "Median days to DOI",
     ]  # fmt: skip
+    widths = [0.17, 0.06, 0.07, 0.15, 0.14, 0.13, 0.11, 0.09, 0.08]
+    if report.endpoint is not None:
+        head.append(f"Endpoint {report.endpoint}, n (%; 95 % CI)")
+        widths = [w * 0.87 for w in widths] + [0.13]
     data: list[list[Any]] = [[para(h, small) for h in head]]
     for row in report.rows:
         label = (
@@ -107,10 +111,10 @@ def pdf(report: OutcomesReport, *, progress: Progress | None = None) -> bytes:
                 categories,
                 iqr(row.tis),
                 "not reached" if median is None else f"{median:g}",
+                *([] if row.endpoint_responders is None else [share(row.endpoint_responders)]),
             ]
         )
-    table = Table(data, repeatRows=1, colWidths=[width * f for f in (
-        0.17, 0.06, 0.07, 0.15, 0.14, 0.13, 0.11, 0.09, 0.08)])  # fmt: skip
+    table = Table(data, repeatRows=1, colWidths=[width * f for f in widths])
     table.setStyle(
         TableStyle(
             [

@@ -14,14 +14,16 @@ from typing import Any
 
 from celery import current_app
 from django.core.exceptions import PermissionDenied
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from registry.access import Action, can_anywhere
+from registry.audit import Actor, audit_events, audit_write, snapshot
 from registry.errors import InputError
 from reports.disclosure import Disclosure
+from reports.endpoints import Parameters, endpoint_lookup, parse_definition
 from reports.filters import ReportFilters, parse_filters
-from reports.models import ExportJob
+from reports.models import EndpointDefinition, ExportJob
 from reports.outcomes import outcomes_by_treatment
 from reports.pdf import pdf
 from reports.selectors import episodes_for_drilldown, outcome_rows, validate_sites
@@ -61,6 +63,8 @@ def export_job_create(*, user: Any, kind: str, filters: ReportFilters) -> Export
     if kind not in ExportJob.Kind.values:
         raise InputError([("kind", f"Must be one of: {', '.join(ExportJob.Kind.values)}.")])
     validate_sites(filters)
+    if filters.endpoint:
+        endpoint_lookup(filters.endpoint)
     ExportJob.objects.filter(user=user, created_at__lt=timezone.now() - EXPORT_RETENTION).delete()
     job = ExportJob.objects.create(user=user, kind=kind, filters=filters.as_dict())
 
@@ -144,3 +148,53 @@ def export_job_build(*, job_id: int) -> str:
         finished_at=stamp,
     )
     return ExportJob.Status.DONE
+
+
+@transaction.atomic
+def endpoint_define(*, actor: Actor, data: Any) -> tuple[EndpointDefinition, bool]:
+    """Save an endpoint (reports.endpoints): a new name is version 1; a known name with other
+    parameters is its next version; the same parameters again are the latest version, unchanged
+    (returned with False). Investigators and data managers only; audited."""
+    require_report(actor.user)
+    name, parameters, description = parse_definition(data)
+    # Two requests saving the same name wait for each other here, so versions never collide.
+    versions = list(
+        EndpointDefinition.objects.select_for_update().filter(name=name).order_by("-version")
+    )
+    latest = versions[0] if versions else None
+    if latest is not None and Parameters.of(latest) == parameters:
+        return latest, False
+    try:
+        with transaction.atomic():
+            definition = _endpoint_create(actor, name, parameters, description, latest)
+    except IntegrityError:
+        # A new name saved twice at the same moment: no row was there to lock.
+        raise InputError(
+            [("name", "This endpoint was saved by another request at the same time; send again.")]
+        ) from None
+    audit_write(
+        audit_events(actor, definition, None, snapshot(definition), site_id=None, patient_id=None)
+    )
+    return definition, True
+
+
+def _endpoint_create(
+    actor: Actor,
+    name: str,
+    parameters: Parameters,
+    description: str,
+    latest: EndpointDefinition | None,
+) -> EndpointDefinition:
+    return EndpointDefinition.objects.create(
+        name=name,
+        version=1 if latest is None else latest.version + 1,
+        measure=parameters.measure,
+        threshold=parameters.threshold,
+        category=parameters.category,
+        horizon_weeks=parameters.horizon_weeks,
+        window_weeks=parameters.window_weeks,
+        consecutive=parameters.consecutive,
+        deterioration=parameters.deterioration,
+        description=description,
+        created_by=actor.user,
+    )

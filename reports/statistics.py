@@ -316,3 +316,75 @@ def compare(
     coefficient = float(model.params_["group_a"])
     low, high = (float(v) for v in model.confidence_intervals_.loc["group_a"])
     return Comparison(len(a), len(b), p, math.exp(coefficient), math.exp(low), math.exp(high))
+
+
+@dataclass(frozen=True, slots=True)
+class OddsRatio:
+    """An odds ratio of a 2×2 table with its 95 % Woolf (logit) interval."""
+
+    estimate: float
+    low: float
+    high: float
+    corrected: bool  # Haldane's 0.5 added to every cell, as one cell was zero
+
+
+def odds_ratio(a: int, b: int, c: int, d: int) -> OddsRatio:
+    """The odds ratio (a·d)/(b·c) of the table [[a, b], [c, d]] (rows: exposed, reference;
+    columns: responders, non-responders), its 95 % interval exp(log OR ± z·√(1/a+1/b+1/c+1/d))
+    (Woolf B, Ann Hum Genet 1955;19:251–3), with 0.5 added to every cell when one is zero
+    (Haldane JBS, Ann Hum Genet 1956;20:309–11): statsmodels' `Table2x2`, given the corrected
+    table (its own `shift_zeros` replaces only the zero cells by 0.5)."""
+    if min(a, b, c, d) < 0:
+        raise ValueError("counts cannot be negative")
+    from statsmodels.stats.contingency_tables import Table2x2
+
+    corrected = 0 in (a, b, c, d)
+    shift = 0.5 if corrected else 0.0
+    table = Table2x2([[a + shift, b + shift], [c + shift, d + shift]], shift_zeros=False)
+    low, high = table.oddsratio_confint(alpha=ALPHA)
+    return OddsRatio(float(table.oddsratio), float(low), float(high), corrected)
+
+
+@dataclass(frozen=True, slots=True)
+class Coefficient:
+    name: str
+    odds_ratio: float
+    low: float
+    high: float
+    p_value: float
+
+
+def logistic_regression(
+    outcomes: Sequence[int], columns: Sequence[str], rows: Sequence[Sequence[float]]
+) -> list[Coefficient]:
+    """Maximum-likelihood logistic regression of 0/1 `outcomes` on the named covariates (an
+    intercept added): odds ratios with 95 % Wald intervals and p-values, statsmodels' `Logit`.
+    Raises ValueError when the model cannot be fitted (perfect separation, singular design)."""
+    import numpy as np
+    import statsmodels.api as sm
+
+    design = sm.add_constant(np.asarray(rows, dtype=float), has_constant="add")
+    try:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            fitted = sm.Logit(np.asarray(outcomes, dtype=float), design).fit(disp=0, maxiter=100)
+    except Exception as exc:  # statsmodels raises several kinds (separation, singular matrix)
+        raise ValueError(f"the model could not be fitted ({type(exc).__name__})") from exc
+    intervals = fitted.conf_int(alpha=ALPHA)
+    found = []
+    for index, name in enumerate(columns, start=1):
+        values = (fitted.params[index], intervals[index][0], intervals[index][1])
+        if not all(math.isfinite(v) for v in values):
+            raise ValueError("the model could not be fitted (infinite estimate)")
+        found.append(
+            Coefficient(
+                name,
+                math.exp(values[0]),
+                math.exp(values[1]),
+                math.exp(values[2]),
+                float(fitted.pvalues[index]),
+            )
+        )
+    return found

@@ -16,8 +16,9 @@ from reports.builders import (
     episode_cells,
     filters_description,
     summary_cells,
+    summary_columns,
 )
-from reports.dictionary import EPISODE_COLUMNS, SUMMARY_COLUMNS
+from reports.dictionary import EPISODE_COLUMNS
 from reports.outcomes import OutcomesReport
 from reports.selectors import EpisodeOutcome
 
@@ -57,7 +58,7 @@ def workbook(
 
     summary = book.create_sheet("Summary")
     summary.freeze_panes = "E2"
-    header(summary, (c.name for c in SUMMARY_COLUMNS))
+    header(summary, (c.name for c in summary_columns(report)))
     for row in report.rows:
         summary.append([_xlsx_value(v) for v in summary_cells(row)])
     if progress:
@@ -81,7 +82,7 @@ def workbook(
     for name, value in dictionary.RULES:
         about.append([name, value])
     for title, columns in (
-        ("Summary sheet", SUMMARY_COLUMNS),
+        ("Summary sheet", summary_columns(report)),
         ("Episodes sheet", EPISODE_COLUMNS),
     ):
         about.append([])

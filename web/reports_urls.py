@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web.views import outcome_reports
+from web.views import endpoints, outcome_reports, predictors
 from web.views import reports as views
 
 app_name = "reports"
@@ -18,6 +18,9 @@ urlpatterns = [
     path("exports/", views.export_new, name="export-new"),
     path("exports/<int:pk>/", views.export_detail, name="export"),
     path("exports/<int:pk>/download/", views.export_download, name="export-download"),
+    path("endpoints/", endpoints.endpoints, name="endpoints"),
+    path("predictors/", predictors.predictors_page, name="predictors"),
+    path("predictors.pdf", predictors.predictors_download, name="predictors-pdf"),
     # Survival and safety (issue 14).
     path("survival/", outcome_reports.survival, name="survival"),
     path("survival.<str:kind>", outcome_reports.survival_download, name="survival-download"),

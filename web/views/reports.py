@@ -33,6 +33,7 @@ from reports.dictionary import (
     SURVIVAL_DICTIONARY,
 )
 from reports.disclosure import SUPPRESSED, Disclosure
+from reports.endpoints import endpoint_choices
 from reports.filters import (
     PROBABLE_OR_DEFINITE,
     REFRACTORY_CHOICES,
@@ -131,9 +132,16 @@ def drilldown_query(filters: ReportFilters, row: OutcomeRow) -> str:
 def outcomes(request: HttpRequest) -> HttpResponse:
     require_report(request.user)
     filters, errors = _filters(request)
-    context = _form_context(filters, errors)
+    report = None
     if not errors:
-        report = outcomes_by_treatment(filters, disclosure=Disclosure.for_user(request.user))
+        try:
+            report = outcomes_by_treatment(filters, disclosure=Disclosure.for_user(request.user))
+        except InputError as exc:
+            # An endpoint that does not exist (the other filters were checked above).
+            filters, errors = ReportFilters(), exc.errors
+    context = _form_context(filters, errors)
+    context["choices"]["endpoints"] = endpoint_choices()
+    if report is not None:
         context.update(
             report=report,
             rows=[(row, drilldown_query(filters, row)) for row in report.rows],
@@ -146,7 +154,7 @@ def outcomes(request: HttpRequest) -> HttpResponse:
             suppressed_text=SUPPRESSED,
             suppression_note=builders.SUPPRESSION_NOTE,
             # The table's figure columns (Episodes to Pending · failed), one cell when withheld.
-            figure_columns=11 + len(WEEKS),
+            figure_columns=11 + len(WEEKS) + (report.endpoint is not None),
         )
     context["exports"] = list(ExportJob.objects.filter(user=request.user).defer("content")[:5])
     return render(request, "reports/outcomes.html", context, status=400 if errors else 200)
