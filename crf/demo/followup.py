@@ -28,9 +28,10 @@ class PlannedVisit:
 def draw_outcome(rng: random.Random, profile: Profile, end: int) -> tuple[bool, int | None]:
     """(up-front combination therapy, day of death or None): survival of anti-MDA5 rapidly
     progressive ILD depends on that first choice, so both are drawn together."""
-    # Only an incident patient can be treated up front: a referral arrives after a step-up course.
+    # Only an incident patient can be treated up front: a referral arrives after a step-up course
+    # (and rapidly progressive lung disease is incident: crf.demo.patient).
     if profile.serology.rp_ild:
-        upfront = rng.random() < 0.7 and profile.incident
+        upfront = rng.random() < 0.7
         # Anti-MDA5 RP-ILD: 6-month survival 89 % with up-front combination vs 33 % step-up.
         if rng.random() < (0.11 if upfront else 0.67):
             day = rng.randint(20, 180)
