@@ -127,23 +127,26 @@ OTHER_DRUGS = {  # drug_other: (dose, unit, route, frequency)
 # ciclosporin in myositis ILD: progression-free 87 % vs 71 %; plasma exchange (1992): no better
 # than sham. The registry's observed rates also include placebo-like improvement and noise.
 RESPONSE: dict[str, tuple[float, float]] = {
-    "first_line": (0.80, 50),
+    "first_line": (0.78, 50),
     "mda5_combination": (0.80, 90),
-    "rituximab": (0.93, 75),
-    "ivig": (0.92, 45),
-    "tofacitinib": (1.0, 35),
+    "rituximab": (0.86, 75),
+    "ivig": (0.91, 45),
+    "tofacitinib": (0.97, 35),
     "baricitinib": (0.85, 45),
     "ruxolitinib": (0.80, 45),
-    "tacrolimus": (0.88, 70),
-    "ciclosporin": (0.75, 70),
-    "cyclophosphamide": (0.75, 70),
-    "acth_gel": (0.75, 70),
+    "tacrolimus": (0.80, 70),
+    "ciclosporin": (0.70, 70),
+    "cyclophosphamide": (0.72, 70),
+    "acth_gel": (0.70, 70),
     "plasma_exchange": (0.25, 30),
     "methotrexate": (0.65, 70),
     "azathioprine": (0.60, 80),
-    "mycophenolate": (0.68, 70),
+    "mycophenolate": (0.65, 70),
     "other": (0.50, 70),
 }
+# Share of the treatments that fail under which the disease worsens (confirmed deterioration,
+# ProDERM's worsening at two consecutive visits), by anti-MDA5 or not.
+WORSENING = {False: 0.6, True: 0.7}
 # Share of the activity that a response removes: (low, high), uniform.
 RESPONSE_DEPTH = {"tofacitinib": (0.4, 0.65), "plasma_exchange": (0.25, 0.5)}
 DEFAULT_DEPTH = (0.45, 0.9)

@@ -32,6 +32,7 @@ from crf.demo.serology import antibody_results
 from crf.demo.sites import SiteProfile
 from crf.demo.treatments import Regimen
 from crf.demo.workflow import PlannedSignature, draw_signatures, draw_statuses
+from registry.vocabularies import stop_reason_code
 
 
 @dataclass
@@ -115,22 +116,25 @@ def synthetic_patient(
         # Entered from another registry without a visit marked as the baseline.
         visits[0]["kind"] = "follow_up"
 
-    document = _document(rng, profile, regimen, visits)
+    document, stop_reasons = _document(rng, profile, regimen, visits)
     statuses = draw_statuses(rng, profile, schedule.visits)
     # Drawn last: the signatures came with issue 13, and leave everything before them as it was.
     signatures = draw_signatures(rng, profile, schedule.visits, statuses)
     status_by_date = {v["visit_date"]: s for v, s in zip(visits, statuses, strict=True)}
-    course = PatientCourse(profile, upfront, death, lost, schedule.end)
+    course = PatientCourse(profile, upfront, death, lost, schedule.end, stop_reasons)
     return SyntheticPatient(site.code, document, status_by_date, signatures, course)
 
 
 def _document(
     rng: random.Random, profile: Profile, regimen: Regimen, visits: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """One patient of the submission document."""
+) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
+    """One patient of the submission document, and the stop reasons as the clinic wrote them
+    by (drug, start date): the document sends their codes (registry.vocabularies.StopReason)."""
     onset = profile.day(profile.onset)
     treatments = []
+    stop_reasons: dict[tuple[str, str], str] = {}
     for episode in sorted(regimen.episodes.items, key=lambda e: (e.start, e.drug)):
+        code, other_reason = stop_reason_code(episode.reason)
         treatment: dict[str, Any] = {
             "drug": episode.drug,
             "dose": episode.dose,
@@ -139,12 +143,16 @@ def _document(
             "frequency": episode.frequency,
             "start_date": profile.date(max(episode.start, onset)),
             "stop_date": None if episode.stop is None else profile.date(episode.stop),
-            "stop_reason": episode.reason or None,
+            "stop_reason": code or None,
         }
+        if other_reason:
+            treatment["stop_reason_other"] = other_reason
         if episode.other:
             treatment["drug_other"] = episode.other
         treatments.append(treatment)
-    return {
+        if episode.reason:
+            stop_reasons[(episode.drug, treatment["start_date"])] = episode.reason
+    document = {
         "patient_id": profile.patient_id,
         "sex": "female" if profile.female else "male",
         "birth_year_month": f"{profile.birth.year:04d}-{profile.birth.month:02d}",
@@ -163,3 +171,4 @@ def _document(
         "treatments": treatments,
         "visits": visits,
     }
+    return document, stop_reasons

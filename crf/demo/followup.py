@@ -22,11 +22,14 @@ class PlannedVisit:
     kind: str
     flare: bool = False
     course_end: bool = False
+    worsening: bool = False  # seen for a worsening, before the flare visit that confirms it
 
 
 def draw_outcome(rng: random.Random, profile: Profile, end: int) -> tuple[bool, int | None]:
     """(up-front combination therapy, day of death or None): survival of anti-MDA5 rapidly
     progressive ILD depends on that first choice, so both are drawn together."""
+    # Only an incident patient can be treated up front: a referral arrives after a step-up course
+    # (and rapidly progressive lung disease is incident: crf.demo.patient).
     if profile.serology.rp_ild:
         upfront = rng.random() < 0.7
         # Anti-MDA5 RP-ILD: 6-month survival 89 % with up-front combination vs 33 % step-up.
@@ -34,7 +37,7 @@ def draw_outcome(rng: random.Random, profile: Profile, end: int) -> tuple[bool, 
             day = rng.randint(20, 180)
             return upfront, (day if day <= end else None)
     else:
-        upfront = profile.msa == MDA5 and profile.ild and rng.random() < 0.5
+        upfront = profile.msa == MDA5 and profile.ild and rng.random() < 0.5 and profile.incident
     yearly = 0.04 if (profile.msa == TIF1G and not profile.juvenile) else 0.008
     if profile.dx == IBM:
         yearly = 0.02

@@ -58,6 +58,21 @@ class Glucocorticoids:
         self.off = None
         self.starts.append((day, clamp(round_to(mg_per_kg * self.profile.weight, 5), 10, 40)))
 
+    def renew(self, day: int, reason: str) -> None:
+        """The course given so far recorded as stopped on `day` for `reason` (a failed induction:
+        what makes a patient refractory), glucocorticoids going on from then as a new course at
+        about 0.5 mg/kg. Nothing when no course is running or it is younger than 8 weeks."""
+        episode = self.episode
+        if episode is None or episode.stop is not None or day - episode.start < 56:
+            return
+        episode.stop, episode.reason = day, reason
+        self.off = None
+        dose = clamp(round_to(0.5 * self.profile.weight, 5), 10, 40)
+        self.starts.append((day, dose))
+        self.episode = self.episodes.add(self.profile.site.steroid, day)
+        if self.episode:
+            self.episode.dose = dose
+
     def dose(self, day: int) -> float:
         """The prednisone-equivalent dose on a visit day."""
         if self.episode is None or (self.off is not None and day >= self.off):

@@ -36,9 +36,12 @@ class Examiner:
         damage = clamp(self.profile.damage0 + self.profile.damage_rate * max(0.0, years), 0, 1)
         if self.profile.dx == IBM:  # IBM: slowly progressive weakness whatever the treatment
             activity = clamp(activity + 0.04 * max(0.0, years), 0, 1)
-        # Intercurrent unscheduled visits record less; a flare or end-of-course assessment is
-        # as complete as a scheduled one (it is the next episode's baseline or its outcome).
-        unscheduled = visit.kind == "unscheduled" and not (visit.flare or visit.course_end)
+        # Intercurrent unscheduled visits record less; a worsening, a flare or an
+        # end-of-course assessment is as complete as a scheduled one (it is the next episode's
+        # baseline or its outcome).
+        unscheduled = visit.kind == "unscheduled" and not (
+            visit.flare or visit.course_end or visit.worsening
+        )
         doc: dict[str, Any] = {"visit_date": self.profile.date(day), "kind": visit.kind}
 
         def present(share: float) -> bool:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -119,6 +120,8 @@ class PatientCourse:
     death: int | None  # day of death (days from baseline)
     lost: bool  # lost to follow-up
     end: int  # the last day of follow-up
+    # Stop reasons as the clinic wrote them, by (drug, start date): the document has their codes.
+    stop_reasons: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
 
 @dataclass
@@ -160,7 +163,7 @@ class Draw:
                 None if t["stop_date"] is None else self.profile.day(
                     date.fromisoformat(t["stop_date"])
                 ),
-                t.get("stop_reason") or "",
+                course.stop_reasons.get((t["drug"], t["start_date"]), t.get("stop_reason") or ""),
             )
             for t in document["treatments"]
         ]  # fmt: skip

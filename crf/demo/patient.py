@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from crf.demo.clinical import (
@@ -104,6 +104,10 @@ def draw_profile(rng: random.Random, site: SiteProfile, patient_id: str, today: 
     serology = draw_serology(rng, site, dx, juvenile)
     muscle, extra, ck0, enzyme_floor = _phenotype(rng, dx, serology.msa)
     incident, t0, birth, onset, diagnosis = _dates(rng, dx, juvenile, today)
+    if serology.rp_ild and not incident:
+        # Rapidly progressive lung disease is seen at presentation (it kills within months): a
+        # referral months or years after the diagnosis has chronic anti-MDA5 lung disease.
+        serology = replace(serology, rp_ild=False)
     diagnosis_known = rng.random() > 0.02
     # The body.
     age0 = (t0 - birth).days / 365.25

@@ -7,7 +7,12 @@ visit at entry, then rituximab, IVIG, a calcineurin inhibitor, cyclophosphamide,
 ACTH gel or plasma exchange). Each treatment either works (activity falls exponentially to a
 lower level, faster with anti-Mi-2, slower with anti-MDA5) or not, with the response rates of the
 trials in CLINICAL_CONTEXT.md; responders may relapse while glucocorticoids are tapered,
-non-responders are escalated at a later visit.
+non-responders are escalated at a later visit, and some of them worsen (confirmed deterioration:
+worse at an unscheduled visit and again at the flare visit that follows). When a patient is
+escalated, the glucocorticoid course and the immunosuppressant that failed are recorded as
+stopped for inefficacy, so that scoring's `refractory_v1` finds the patient refractory at the
+next drug's start. The stop reasons are written as a clinic writes them; the document sends
+their codes (crf.demo.cohort).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from crf.demo.clinical import (
     RELAPSE,
     RESPONSE,
     RESPONSE_DEPTH,
+    WORSENING,
     round_to,
     weighted,
 )
@@ -70,18 +76,25 @@ class Regimen:
         self.gc.check(day, responding=self.responding)
 
     def _respond(self, key: str, start: int, *, depth_scale: float = 1.0) -> bool:
-        """Set the activity course from `start` by whether this treatment works."""
-        rng = self.rng
+        """Set the activity course from `start` by whether this treatment works.
+
+        The rituximab trial's predictors: anti-Mi-2 responds more often and faster, anti-synthetase
+        and juvenile DM more often, higher damage less often; anti-MDA5 and refractory disease
+        respond less often and more slowly. A treatment that fails leaves the disease about where
+        it was or, in some, worse: a flare visit and a second one weeks later that confirm it."""
+        rng, profile = self.rng, self.profile
         probability, tau = RESPONSE[key]
-        if self.profile.msa == MDA5:
+        if profile.msa == MDA5:
             probability, tau = probability * 0.75, tau * 1.8
-        elif self.profile.msa == MI2:
+        elif profile.msa == MI2:
             probability, tau = min(0.97, probability + 0.12), tau * 0.5
-        elif self.profile.msa in ANTISYNTHETASE or self.profile.dx == JDM:
+        elif profile.msa in ANTISYNTHETASE or profile.dx == JDM:
             probability = min(0.97, probability + 0.05)
-        if self.profile.damage0 > 0.25:
+        if profile.damage0 > 0.25:
             probability -= 0.1
-        if self.profile.dx == IBM:
+        if not profile.incident:
+            tau *= 1.25
+        if profile.dx == IBM:
             probability = 0.05
         current = self.course.at(start)
         works = rng.random() < probability
@@ -89,14 +102,22 @@ class Regimen:
             low, high = RESPONSE_DEPTH.get(key, DEFAULT_DEPTH)
             depth = rng.uniform(low, high) * depth_scale
             self.course.move(start, current * (1 - depth), tau * rng.uniform(0.7, 1.3))
-            relapse = RELAPSE[self.profile.dx] * (0.4 if self.profile.msa in (MDA5, MI2) else 1.0)
+            relapse = RELAPSE[profile.dx] * (0.4 if profile.msa in (MDA5, MI2) else 1.0)
             if rng.random() < relapse:
                 self._schedule_relapse(start + rng.randint(240, 900))
             self.gc.floor(start + 90, 5.0)
             self.gc.floor(start + 540, 2.5)
+        elif profile.dx != IBM and rng.random() < WORSENING[profile.msa == MDA5]:
+            # Worse on the treatment: seen at an unscheduled visit, and again at a flare visit a
+            # few weeks later that changes the treatment (confirmed deterioration).
+            self.course.move(start, current + rng.uniform(0.3, 0.5), rng.uniform(20, 40))
+            seen = self.schedule.add(start + rng.randint(35, 70), "unscheduled", worsening=True)
+            if seen is not None:
+                self.schedule.add(seen.day + rng.randint(14, 28), "unscheduled", flare=True)
+            self.gc.floor(start + 60, 12.5)
         else:
             # No real response, though some improve a little (regression to the mean).
-            self.course.move(start, current * (1 - rng.uniform(-0.2, 0.3)), 60)
+            self.course.move(start, current * (1 - rng.uniform(-0.1, 0.15)), 60)
             self.gc.floor(start + 60, 12.5)
         self.responding = works
         self.last_start = start
@@ -123,7 +144,7 @@ class Regimen:
         rng = self.rng
         if visit.day <= 0 or self.escalations >= 3:
             return
-        if visit.flare or (not self.responding and visit.day >= self.last_start + 75):
+        if visit.flare or (not self.responding and visit.day >= self.last_start + 84):
             if not visit.flare and rng.random() > 0.7:
                 return
             if visit.flare:
@@ -141,7 +162,9 @@ class Regimen:
         rng, dx = self.rng, self.profile.dx
         # A few start treatment long after the baseline visit (awaiting biopsy): no episode
         # baseline in the 30-day window, so the episode is not evaluable.
-        start = rng.randint(0, 7) if rng.random() > 0.05 else rng.randint(35, 75)
+        # Not in anti-MDA5 lung disease treated up front: the combination cannot wait.
+        late = rng.random() <= 0.05 and not self.episodes.upfront
+        start = rng.randint(35, 75) if late else rng.randint(0, 7)
         if dx == IBM:
             choice = rng.random()
             if choice < 0.3:  # a trial of glucocorticoids
@@ -245,13 +268,16 @@ class Regimen:
         if not weights:
             return
         drug = weighted(rng, weights)
-        # A failed drug is usually stopped when the next starts (rituximab and IVIG often go on).
+        # The glucocorticoid course that failed is recorded as stopped, a new one going on; a
+        # failed drug is nearly always stopped when the next starts. Both make the patient
+        # refractory (scoring's refractory_v1) at the new drug's start once long enough.
+        self.gc.renew(start, "inadequate response")
         for episode in self.episodes.items:
             if (
                 episode.stop is None
                 and episode.start < start
                 and episode.drug not in ("prednisone", "prednisolone", "hydroxychloroquine")
-                and rng.random() < 0.6
+                and rng.random() < 0.9
             ):
                 episode.stop, episode.reason = start, "inadequate response"
         if drug == "other":
