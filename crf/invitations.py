@@ -165,7 +165,7 @@ def pro_invitation_create(
 @transaction.atomic
 def pro_invitation_revoke(*, actor: Actor, invitation: ProInvitation) -> ProInvitation:
     invitation = (
-        ProInvitation.objects.select_for_update().select_related("patient").get(pk=invitation.pk)
+        ProInvitation.objects.select_for_update(of=("self",)).select_related("patient").get(pk=invitation.pk)
     )
     require(actor.user, Action.WRITE, invitation.patient.site_id)
     if invitation.submitted_at is not None:
@@ -278,7 +278,7 @@ def _refuse_unless_answerable(invitation: ProInvitation) -> None:
 
 def _locked(invitation: ProInvitation) -> ProInvitation:
     return (
-        ProInvitation.objects.select_for_update()
+        ProInvitation.objects.select_for_update(of=("self",))
         .select_related("patient__site", "visit")
         .get(pk=invitation.pk)
     )
