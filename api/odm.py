@@ -64,7 +64,7 @@ class OdmExportView(APIView):
         ],
         responses={
             (200, "application/xml"): OpenApiResponse(OpenApiTypes.BINARY, description="ODM"),
-            400: error_response("`type` is not snapshot or transactional."),
+            400: error_response("`type` is not snapshot or transactional, or `site` is malformed."),
             403: error_response("Your role may not export (data managers and investigators may)."),
             404: error_response("No such site, or you are not a member of it."),
         },

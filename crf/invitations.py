@@ -165,7 +165,9 @@ def pro_invitation_create(
 @transaction.atomic
 def pro_invitation_revoke(*, actor: Actor, invitation: ProInvitation) -> ProInvitation:
     invitation = (
-        ProInvitation.objects.select_for_update(of=("self",)).select_related("patient").get(pk=invitation.pk)
+        ProInvitation.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .get(pk=invitation.pk)
     )
     require(actor.user, Action.WRITE, invitation.patient.site_id)
     if invitation.submitted_at is not None:

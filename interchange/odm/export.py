@@ -82,6 +82,8 @@ def _scope(user: Any, code: str | None, trusted: bool) -> tuple[Site | None, lis
     """The site asked for (None: all the user may export) and the sites exported."""
     allowed = None if trusted else export_site_ids(user)
     if code:
+        if "\x00" in code:  # PostgreSQL cannot even compare text with a NUL in it
+            raise InputError([("site", "Must be the code of a site.")])
         site = Site.objects.filter(code=code).first()
         if site is None or not (trusted or grants_of(user).can(Action.READ, site.pk)):
             raise NotVisible("No such site.")

@@ -269,6 +269,14 @@ def test_bad_type_is_400_naming_type(cohort):
     assert not AuditEvent.objects.filter(action="export").exists()
 
 
+def test_a_site_code_with_a_nul_is_400_naming_site(cohort):
+    # PostgreSQL cannot compare text holding a NUL: refused before any query.
+    response = client_for(user("data_manager", None)).get("/api/v1/exports/odm/", {"site": "M\x00"})
+    assert response.status_code == 400
+    assert "site" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="export").exists()
+
+
 def test_another_sites_export_is_404_and_a_role_that_may_not_export_is_403(cohort):
     outsider = user("coordinator", cohort["STO"])
     response = client_for(outsider).get("/api/v1/exports/odm/", {"site": "MAN"})
