@@ -10,6 +10,7 @@ configuration. Axes runs as the first authentication backend and listens to Djan
 signals; settings.py configures it with the callables below.
 """
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from axes.helpers import get_credentials
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
+from django.core.cache import cache
 from django.dispatch import receiver
 from django.http import HttpRequest
 
@@ -56,3 +58,39 @@ def _forget_account_failures(sender: Any, request: HttpRequest, user: Any, **kwa
     # A successful login clears the account's failures (axes' own reset would also clear the
     # address's, which keeps the record of guessing other accounts from there).
     AxesProxyHandler.reset_attempts(username=user.get_username())
+
+
+# --- failed guesses of a secret (API tokens, invitation links), per client address -------------
+# A fixed window from the first failure, counted in the cache every process shares
+# (settings.CACHES: a database table by default, Redis with CACHE_URL), so the limit holds however
+# many web processes serve the guesses. The limits are the API's (API_AUTH_FAILURE_*).
+
+
+def client_address(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy rewrites it,
+    # and a limit keyed on a header the attacker chooses limits nothing.
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def _guess_limits() -> tuple[int, int]:
+    return (
+        getattr(settings, "API_AUTH_FAILURE_LIMIT", 20),
+        getattr(settings, "API_AUTH_FAILURE_WINDOW_SECONDS", 300),
+    )
+
+
+def guesses_blocked_for(namespace: str, request: HttpRequest) -> int | None:
+    """Seconds until this address may try again, or None while it is under the limit."""
+    limit, window = _guess_limits()
+    record = cache.get(f"{namespace}:{client_address(request)}")
+    if record and record[0] >= limit:
+        return max(1, int(record[1] + window - time.time()))
+    return None
+
+
+def guess_failed(namespace: str, request: HttpRequest) -> None:
+    """Count one failed guess from this address."""
+    _, window = _guess_limits()
+    key = f"{namespace}:{client_address(request)}"
+    count, started = cache.get(key) or (0, time.time())
+    cache.set(key, (count + 1, started), timeout=max(1, int(started + window - time.time())))

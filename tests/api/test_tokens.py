@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from api import throttling
+from registry import security
 from registry.audit import Actor
 from registry.models import AuditEvent
 from registry.tokens import ApiToken, api_token_issue, api_token_revoke
@@ -147,7 +147,7 @@ def test_failures_are_counted_in_the_cache_every_process_shares(user, settings, 
             cursor.execute(f"SELECT COUNT(*) FROM {settings.CACHES['default']['LOCATION']}")
             assert cursor.fetchone()[0] >= 1
     # A process that has seen none of the failures itself (its own cache object) still refuses.
-    monkeypatch.setattr(throttling, "cache", caches.create_connection("default"))
+    monkeypatch.setattr(security, "cache", caches.create_connection("default"))
     assert with_token(issue(user), "10.0.0.7").get(SITES).status_code == 429
 
 

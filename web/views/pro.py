@@ -19,14 +19,11 @@ withholds the paths under /p/).
 import hmac
 import json
 import secrets
-import time
 from functools import wraps
 from typing import Any
 
 from csp.constants import NONE, SELF
 from csp.decorators import csp
-from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -43,6 +40,7 @@ from crf.invitations import (
 )
 from crf.models import ProInvitation
 from registry.errors import InputError
+from registry.security import guess_failed, guesses_blocked_for
 from web.pro_form import ProForm, answers_from_post
 
 STRICT_POLICY = {
@@ -76,28 +74,8 @@ def strict(view):
 # --- guesses ----------------------------------------------------------------------------------
 
 
-def _address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
-def _guesses_key(request: HttpRequest) -> str:
-    return f"pro:token-failures:{_address(request)}"
-
-
-def _blocked(request: HttpRequest) -> bool:
-    limit = getattr(settings, "API_AUTH_FAILURE_LIMIT", 20)
-    record = cache.get(_guesses_key(request))
-    return bool(record and record[0] >= limit)
-
-
-def _record_guess(request: HttpRequest) -> None:
-    window = getattr(settings, "API_AUTH_FAILURE_WINDOW_SECONDS", 300)
-    count, started = cache.get(_guesses_key(request)) or (0, time.time())
-    cache.set(
-        _guesses_key(request),
-        (count + 1, started),
-        timeout=max(1, int(started + window - time.time())),
-    )
+# Guesses of invitation links: the API's limits, counted apart from its token failures.
+GUESSES = "pro:token-failures"
 
 
 # --- answers ----------------------------------------------------------------------------------
@@ -187,13 +165,13 @@ def _json_answers(request: HttpRequest, invitation: ProInvitation) -> HttpRespon
 @strict
 @require_http_methods(["GET", "POST"])
 def pro_answer(request: HttpRequest, token: str) -> HttpResponse:
-    if _blocked(request):
+    if guesses_blocked_for(GUESSES, request) is not None:
         if _wants_json(request):
             return _json_error(429, "throttled", "Too many unknown links from this address.")
         return _page(request, "pro_gone.html", {"state": "throttled"}, 429)
     invitation = pro_invitation_find(token)
     if invitation is None:
-        _record_guess(request)
+        guess_failed(GUESSES, request)
         if _wants_json(request):
             return _json_error(404, "not_found", "No such link.")
         return _page(request, "pro_gone.html", {"state": "unknown"}, 404)
