@@ -328,3 +328,41 @@ def run(best: Any, repeat: int, seed: int, goal: float) -> None:
             "results identical: " + ("yes" if not found else "NO\n  " + "\n  ".join(found[:20])),
             flush=True,
         )
+    pages(best, repeat)
+
+
+PAGE_GOAL_SECONDS = 2.0
+
+
+def pages(best: Any, repeat: int) -> None:
+    """The survival and safety pages as a data manager sees them (every site): the whole request
+    in-process through Django's test client — middleware, access checks, the report, the
+    Kaplan–Meier chart and the template — best of `repeat` after a warm-up. Goal: under 2 s."""
+    from django.test import Client
+
+    from registry.models import Membership
+
+    manager = (
+        Membership.objects.filter(role=Membership.Role.DATA_MANAGER).select_related("user").first()
+    )
+    if manager is None:
+        print("report pages: no data manager in this registry; not timed")
+        return
+    client = Client()
+    client.force_login(manager.user)
+    for name, url in (
+        ("survival page (OS by drug)", "/reports/survival/"),
+        ("survival page (PFS, ILD onset)", "/reports/survival/?outcome=pfs&time_zero=ild_onset"),
+        ("safety page", "/reports/safety/"),
+    ):
+        status: list[int] = []
+
+        def get(url: str = url, status: list[int] = status) -> None:
+            status.append(client.get(url).status_code)
+
+        seconds, _ = best(get, repeat)
+        print(
+            f"{name}: {seconds:6.2f} s (goal < {PAGE_GOAL_SECONDS:g} s) — "
+            f"{'met' if seconds < PAGE_GOAL_SECONDS else 'NOT met'}; HTTP {sorted(set(status))}",
+            flush=True,
+        )
