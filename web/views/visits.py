@@ -152,7 +152,7 @@ def visit_context(request: HttpRequest, visit: Visit) -> dict[str, Any]:
         "earlier_baselines": signed_against_earlier_baseline([visit.pk]).get(visit.pk, set()),
         "queries": queries,
         # Open: awaiting the coordinator's answer; answered: awaiting the monitor's close. An
-        # answered query is not "open" (it was counted so), but still holds up verification.
+        # answered query is not "open", but it still holds up verification.
         "open_queries": [q for q in queries if q.status == DataQuery.Status.OPEN],
         "answered_queries": [q for q in queries if q.status == DataQuery.Status.ANSWERED],
         "unclosed_queries": [q for q in queries if q.status != DataQuery.Status.CLOSED],
