@@ -38,7 +38,7 @@ class ReadOnlyAdminMixin:
 
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "country")
+    list_display = ("code", "name", "country", "time_zone")
     search_fields = ("code", "name")
 
 

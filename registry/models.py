@@ -2,6 +2,7 @@
 tokens."""
 
 from datetime import date
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -23,10 +24,27 @@ from registry.vocabularies import (
 from scoring.instruments import population_for
 
 
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(f"{value!r} is not a time zone of the IANA database.")
+
+
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
 class Site(models.Model):
     code = models.CharField(max_length=16, unique=True)
     name = models.CharField(max_length=200)
     country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code")
+    # Times are stored in UTC; the site's pages (history, queries) show them in the site's own
+    # time, which is the clock its coordinators read from the source documents.
+    time_zone = models.CharField(
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text="IANA time zone of the site, e.g. Europe/London",
+    )
 
     class Meta:
         ordering = ["code"]

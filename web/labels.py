@@ -66,3 +66,75 @@ TIS_CATEGORY_LABELS = {
 }
 
 MMT_SCALE_LABELS = dict(MMT8.Scale.choices)
+
+# The two sides of the sided MMT-8 groups, as the form and the documents name them.
+MMT_SIDE_LABELS = {"right": "right", "left": "left"}
+
+LAB_PART_LABELS = {"value": "value", "unit": "unit", "uln": "upper limit of normal"}
+
+# Parts of the visit document the form shows as one block; a path that stops at them is about
+# the block as a whole.
+_BLOCK_LABELS = {
+    "mmt8": "MMT-8",
+    "mmt8.scale": "MMT-8 scale",
+    "mmt8.side": "MMT-8 side tested",
+    "mmt8.total": "MMT-8 total",
+    "haq": "HAQ / CHAQ",
+    "haq.score": "HAQ / CHAQ disability index",
+    "haq.aids": "HAQ / CHAQ aids or devices",
+    "haq.help": "HAQ / CHAQ help from another person",
+    "labs": "Muscle enzymes",
+}
+
+
+def query_field_choices() -> list[tuple[str, str]]:
+    """The fields a data query can be about, by the JSON path of the visit document (the one the
+    plausibility rules of crf.quality use too), with their labels."""
+    paths = [name for name in VISIT_FIELD_LABELS if name != "reason"]
+    paths.append("mmt8")
+    paths += [f"mmt8.{group}" for group in MMT_GROUP_LABELS]
+    paths += [f"labs.{enzyme}.value" for enzyme in ENZYME_LABELS]
+    paths += [f"labs.{enzyme}.uln" for enzyme in ENZYME_LABELS]
+    paths.append("haq")
+    return [(path, field_label(path)) for path in paths]
+
+
+def field_label(path: str) -> str:
+    """The words for a path of the visit document, as the visit form labels its input: what a
+    data query, the queries list, the visit page and the history show instead of `labs.ck.value`.
+
+    A path nobody has words for is shown as it is (a rule added later still reads, if dryly).
+    """
+    if path in VISIT_FIELD_LABELS:
+        return VISIT_FIELD_LABELS[path]
+    if path in _BLOCK_LABELS:
+        return _BLOCK_LABELS[path]
+    parts = path.split(".")
+    head, rest = parts[0], parts[1:]
+    if head == "labs" and len(rest) == 2 and rest[0] in ENZYME_LABELS:
+        enzyme, part = rest
+        return f"{ENZYME_LABELS[enzyme]} {LAB_PART_LABELS.get(part, part)}"
+    if head == "labs" and len(rest) == 1 and rest[0] in ENZYME_LABELS:
+        return ENZYME_LABELS[rest[0]]
+    if head == "mmt8" and rest and rest[0] in MMT_GROUP_LABELS:
+        label = f"MMT-8 — {MMT_GROUP_LABELS[rest[0]]}"
+        if len(rest) == 2 and rest[1] in MMT_SIDE_LABELS:
+            label += f", {MMT_SIDE_LABELS[rest[1]]}"
+        return label
+    if head in ("haq", "chaq") and rest:
+        # The item's wording in the HAQ-DI (the CHAQ adapts the same items for children).
+        item = HAQ_ITEM_LABELS.get(rest[-1]) or CHAQ_ITEM_LABELS.get(rest[-1])
+        if item:
+            return f"HAQ / CHAQ — {item}"
+    return path
+
+
+def form_anchor(path: str) -> str:
+    """The id of the visit form's input for a document path (web.visit_form.Field.id), so that a
+    data query links to the value it is about. A block goes to its first input."""
+    name = {"mmt8": "mmt8.scale", "haq": "haq.score"}.get(path, path)
+    parts = name.split(".")
+    if parts[0] == "mmt8" and len(parts) == 2 and parts[1] in MMT_GROUP_LABELS:
+        if parts[1] != "neck_flexors":
+            name += ".right"
+    return "f-" + name.replace(".", "-").replace("_", "-")

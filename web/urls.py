@@ -52,6 +52,7 @@ urlpatterns = [
     path("visits/<int:pk>/unlock/", trust.unlock, name="visit-unlock"),
     path("visits/<int:pk>/queries/new/", trust.query_new, name="query-new"),
     path("queries/", trust.query_list, name="queries"),
+    path("queries/<int:pk>/", trust.query_detail, name="query"),
     path("queries/<int:pk>/answer/", trust.query_answer_view, name="query-answer"),
     path("queries/<int:pk>/close/", trust.query_close_view, name="query-close"),
     path("audit/", trust.audit_page, name="audit"),

@@ -9,6 +9,33 @@ from django.db import transaction
 from crf.demo.sites import DATA_MANAGER_USERNAME, SiteProfile, demo_people
 from registry.models import Membership, Site
 
+# Each demo centre's clock, by its country (the demo's American centres are all on the east
+# coast, its Canadian and Brazilian ones in Toronto and São Paulo).
+COUNTRY_TIME_ZONES = {
+    "AT": "Europe/Vienna",
+    "AU": "Australia/Sydney",
+    "BE": "Europe/Brussels",
+    "BR": "America/Sao_Paulo",
+    "CA": "America/Toronto",
+    "CH": "Europe/Zurich",
+    "CN": "Asia/Shanghai",
+    "CZ": "Europe/Prague",
+    "DE": "Europe/Berlin",
+    "DK": "Europe/Copenhagen",
+    "ES": "Europe/Madrid",
+    "FR": "Europe/Paris",
+    "GB": "Europe/London",
+    "HU": "Europe/Budapest",
+    "IT": "Europe/Rome",
+    "JP": "Asia/Tokyo",
+    "KR": "Asia/Seoul",
+    "MX": "America/Mexico_City",
+    "NL": "Europe/Amsterdam",
+    "NO": "Europe/Oslo",
+    "SE": "Europe/Stockholm",
+    "US": "America/New_York",
+}
+
 
 @transaction.atomic
 def demo_sites_ensure(*, profiles: Sequence[SiteProfile]) -> dict[str, Site]:
@@ -17,7 +44,12 @@ def demo_sites_ensure(*, profiles: Sequence[SiteProfile]) -> dict[str, Site]:
         site.code: site for site in Site.objects.filter(code__in=[p.code for p in profiles])
     }
     missing = [
-        Site(code=p.code, name=p.name, country=p.country)
+        Site(
+            code=p.code,
+            name=p.name,
+            country=p.country,
+            time_zone=COUNTRY_TIME_ZONES.get(p.country, "UTC"),
+        )
         for p in profiles
         if p.code not in existing
     ]

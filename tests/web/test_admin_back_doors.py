@@ -144,10 +144,12 @@ def test_every_admin_of_clinical_records_is_read_only(data_manager):
 
 def test_sites_and_memberships_are_still_managed_here(as_admin_data_manager, coordinator):
     answer = as_admin_data_manager.post(
-        reverse("admin:registry_site_add"), {"code": "BRI", "name": "Bristol", "country": "GB"}
+        reverse("admin:registry_site_add"),
+        {"code": "BRI", "name": "Bristol", "country": "GB", "time_zone": "Europe/London"},
     )
     assert answer.status_code == 302
     site = Site.objects.get(code="BRI")
+    assert site.time_zone == "Europe/London"
     answer = as_admin_data_manager.post(
         reverse("admin:registry_membership_add"),
         {"user": coordinator.pk, "site": site.pk, "role": "monitor"},

@@ -157,9 +157,11 @@ def test_visit_history_lists_who_when_source_field_old_new_and_reason(as_coordin
     data = form_data(doc, version=1, reason="misread the paper form")
     as_coordinator.post(reverse("web:visit-edit", args=[baseline.pk]), data)
     html = as_coordinator.get(reverse("web:visit-history", args=[baseline.pk])).content.decode()
-    row = next(r for r in html.split("<tr") if "quadriceps_right" in r)
-    for text in ("coord-man", "Web", "Update MMT-8", "<code>8</code>", "<code>9</code>"):
+    # The form's label of the field, not the stored attribute name (quadriceps_right).
+    row = next(r for r in html.split("<tr") if "MMT-8 — Quadriceps, right" in r)
+    for text in ("coord-man", "Web", "Update MMT-8", ">8</span>", ">9</span>"):
         assert text in row
+    assert "quadriceps_right" not in html
     assert "misread the paper form" in row
     assert "Create Visit" in html and "Create Lab result" in html
 

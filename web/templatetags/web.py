@@ -1,6 +1,5 @@
 """Template helpers of the web pages: accessible form widgets and number formats."""
 
-import json
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
@@ -100,21 +99,6 @@ def measure_labels(codes: Any) -> str:
 @register.filter
 def object_label(code: str) -> str:
     return OBJECT_LABELS.get(code, code)
-
-
-@register.filter
-def record_fields(text: str | None) -> list[tuple[str, str]] | None:
-    """A created or deleted record's JSON as (field, value) pairs, leaving out empty ones, for
-    reading; None when the text is not such a record (then it is shown as it is)."""
-    if not text or not text.startswith("{"):
-        return None
-    try:
-        record = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(record, dict):
-        return None
-    return [(key, str(value)) for key, value in record.items() if value not in (None, "", "[]")]
 
 
 @register.filter

@@ -18,10 +18,12 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crf.attestations import refractory_attest
-from crf.models import RefractoryAttestation, Visit
+from crf.documents import visit_document
+from crf.models import DataQuery, RefractoryAttestation, Visit
 from crf.services import (
     query_answer,
     query_close,
@@ -46,8 +48,10 @@ from web.forms import (
     SignForm,
     locked_out_message,
 )
+from web.labels import field_label, form_anchor
+from web.next_url import safe_next
 from web.state import web_state
-from web.views.common import actor, errors_text, get_patient, get_query, get_visit
+from web.views.common import actor, errors_text, get_patient, get_query, get_visit, permissions
 from web.views.visits import _query_fields, visit_context
 
 
@@ -197,7 +201,7 @@ def query_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, errors_text(exc.errors))
     else:
         messages.success(request, "Answer recorded.")
-    return redirect(_visit_url(query.visit, "#queries"))
+    return redirect(safe_next(request) or _visit_url(query.visit, "#queries"))
 
 
 @login_required
@@ -212,7 +216,63 @@ def query_close_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, errors_text(exc.errors))
     else:
         messages.success(request, "Query closed.")
-    return redirect(_visit_url(query.visit, "#queries"))
+    return redirect(safe_next(request) or _visit_url(query.visit, "#queries"))
+
+
+def _current_value(visit: Visit, path: str) -> str:
+    """The value the query is about, as the visit holds it now ("" for a block or nothing)."""
+    value: object = visit_document(visit)
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if value is None or isinstance(value, (dict, list)):
+        return ""
+    if path.startswith("labs.") and path.endswith((".value", ".uln")):
+        unit = _lab_unit(visit, path.split(".")[1])
+        return f"{value} {unit}".strip()
+    return str(value)
+
+
+def _lab_unit(visit: Visit, enzyme: str) -> str:
+    for lab in visit.labs.all():
+        if lab.enzyme == enzyme:
+            return lab.get_unit_display()
+    return ""
+
+
+@login_required
+@require_GET
+def query_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One data query: the field it is about (with its value now), the question, the answer, and
+    the way to correct the field in the visit form and come back here."""
+    query = get_query(request, pk)
+    query = (
+        DataQuery.objects.select_related(
+            "visit__patient__site", "raised_by", "answered_by", "closed_by"
+        )
+        .prefetch_related("visit__labs")
+        .get(pk=query.pk)
+    )
+    visit = query.visit
+    here = reverse("web:query", args=[query.pk])
+    context = {
+        "query": query,
+        "visit": visit,
+        "patient": visit.patient,
+        "field_label": field_label(query.field),
+        "current_value": _current_value(visit, query.field),
+        "edit_url": (
+            reverse("web:visit-edit", args=[visit.pk])
+            + "?"
+            + urlencode({"next": here})
+            + "#"
+            + form_anchor(query.field)
+        ),
+        "here": here,
+        "answer_form": QueryAnswerForm(),
+        "close_form": QueryCloseForm(),
+    }
+    context.update(permissions(request, visit.patient.site_id))
+    return render(request, "web/query_detail.html", context)
 
 
 @login_required

@@ -19,7 +19,8 @@ from reports.selectors import signed_against_earlier_baseline
 from scoring import selectors as scoring_selectors
 from web import selectors
 from web.forms import QueryAnswerForm, QueryCloseForm, QueryRaiseForm, ReasonForm
-from web.labels import ENZYME_LABELS, MEASURE_LABELS, MMT_GROUP_LABELS, VISIT_FIELD_LABELS
+from web.labels import MEASURE_LABELS, VISIT_FIELD_LABELS, field_label, query_field_choices
+from web.next_url import safe_next
 from web.timeline import Score, measures_of
 from web.views.common import actor, get_patient, get_visit, permissions, reason_errors
 from web.visit_form import VisitForm, reader_errors
@@ -112,7 +113,8 @@ def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         saved = _save(request, form, patient, visit)
         if saved is not None:
-            return redirect("web:patient", pk=patient.pk)
+            # A data query links here to correct its field: back to the query after the save.
+            return redirect(safe_next(request) or reverse("web:patient", args=[patient.pk]))
     else:
         form.fill_from_visit(visit)
     return _render_form(request, form, patient, visit)
@@ -120,13 +122,7 @@ def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _query_fields(visit: Visit) -> list[tuple[str, str]]:
     """The fields a data query can be about, by the JSON path the rules also use."""
-    choices = [(name, label) for name, label in VISIT_FIELD_LABELS.items() if name != "reason"]
-    choices.append(("mmt8", "MMT-8"))
-    choices += [(f"mmt8.{g}", f"MMT-8 — {label}") for g, label in MMT_GROUP_LABELS.items()]
-    choices += [(f"labs.{e}.value", f"{label} value") for e, label in ENZYME_LABELS.items()]
-    choices += [(f"labs.{e}.uln", f"{label} ULN") for e, label in ENZYME_LABELS.items()]
-    choices.append(("haq", "HAQ / CHAQ"))
-    return choices
+    return query_field_choices()
 
 
 def _scores(visit: Visit) -> list[Score]:
@@ -142,9 +138,8 @@ def visit_context(request: HttpRequest, visit: Visit) -> dict[str, Any]:
         .order_by("raised_at", "id")
     )
     signatures = list(Signature.objects.filter(visit=visit).order_by("signed_at"))
-    field_labels = dict(_query_fields(visit))
     for query in queries:
-        query.field_label = field_labels.get(query.field, query.field)
+        query.field_label = field_label(query.field)
     context = {
         "visit": visit,
         "patient": patient,
@@ -156,7 +151,11 @@ def visit_context(request: HttpRequest, visit: Visit) -> dict[str, Any]:
         # Reference visits of frozen scores the treatment reports no longer count.
         "earlier_baselines": signed_against_earlier_baseline([visit.pk]).get(visit.pk, set()),
         "queries": queries,
-        "open_queries": [q for q in queries if q.status != DataQuery.Status.CLOSED],
+        # Open: awaiting the coordinator's answer; answered: awaiting the monitor's close. An
+        # answered query is not "open", but it still holds up verification.
+        "open_queries": [q for q in queries if q.status == DataQuery.Status.OPEN],
+        "answered_queries": [q for q in queries if q.status == DataQuery.Status.ANSWERED],
+        "unclosed_queries": [q for q in queries if q.status != DataQuery.Status.CLOSED],
         "signatures": signatures,
         "raise_form": QueryRaiseForm(field_choices=_query_fields(visit)),
         "answer_form": QueryAnswerForm(),
