@@ -34,6 +34,17 @@ class Band:
     colour: str = ""
 
 
+def colour_by_drug(episodes: list) -> None:
+    """Give each episode (`.colour`) its drug's colour, drugs in order of first start: a drug
+    given in several episodes is one colour on every chart and table."""
+    colours: dict[str, str] = {}
+    for episode in episodes:
+        label = episode.drug_label
+        if label not in colours:
+            colours[label] = EPISODE_COLOURS[len(colours) % len(EPISODE_COLOURS)]
+        episode.colour = colours[label]
+
+
 def _fmt(value: float) -> str:
     text = f"{value:.3f}".rstrip("0").rstrip(".")
     return text or "0"
@@ -132,19 +143,29 @@ def _label(day: date, unit: str) -> str:
     return f"{day:%Y-%m}"
 
 
-def _lanes(spans: list[tuple[float, float, float]]) -> list[int]:
-    """A lane for each (start, stop, label end) in pixels: the first lane whose last bar and
-    label end before this one starts."""
-    ends: list[float] = []
-    lanes = []
-    for x0, _x1, end in spans:
-        lane = next((i for i, taken in enumerate(ends) if taken + 4 <= x0), len(ends))
-        if lane == len(ends):
-            ends.append(end)
+def _lanes(spans: list[tuple[float, float, float, str]]) -> list[tuple[int, bool]]:
+    """A lane for each bar (start, stop, end of its label, drug) in pixels, and whether its
+    label is drawn. A bar that continues the same drug's bar (the next episode starting where
+    the last stopped) goes on in that lane without a second label; any other bar takes the
+    first lane where the last bar and its label end before it starts."""
+    lanes: list[tuple[float, float, str]] = []  # per lane: label end, bar end, drug
+    out = []
+    for x0, x1, end, key in spans:
+        lane = next(
+            (i for i, (_, stop, k) in enumerate(lanes) if k == key and abs(stop - x0) <= 1),
+            None,
+        )
+        if lane is not None:
+            lanes[lane] = (max(lanes[lane][0], x1), x1, key)
+            out.append((lane, False))
+            continue
+        lane = next((i for i, (taken, _, _) in enumerate(lanes) if taken + 4 <= x0), len(lanes))
+        if lane == len(lanes):
+            lanes.append((end, x1, key))
         else:
-            ends[lane] = end
-        lanes.append(lane)
-    return lanes
+            lanes[lane] = (end, x1, key)
+        out.append((lane, True))
+    return out
 
 
 def line_chart(
@@ -176,12 +197,16 @@ def line_chart(
         if stop < start or band.start > x_end:
             continue
         colour = band.colour or EPISODE_COLOURS[index % len(EPISODE_COLOURS)]
-        x0 = x(start) if band.start >= x_start else LEFT
+        # A band that began before the axis is drawn from its left end, marked as going on.
+        earlier = band.start < x_start
+        x0 = x(start) if not earlier else LEFT
         x1 = x(stop) if band.stop is not None and band.stop <= x_end else WIDTH - RIGHT
         x1 = max(x1, x0 + 3)
-        shown.append((band, colour, x0, x1, max(x1, x0 + LABEL_CHAR * len(band.label) + 4)))
-    lanes = _lanes([(x0, x1, end) for _, _, x0, x1, end in shown])
-    lane_count = max(lanes) + 1 if lanes else 0
+        label = ("◂ " if earlier else "") + band.label
+        end = max(x1, x0 + LABEL_CHAR * len(label) + 4)
+        shown.append((band, label, colour, x0, x1, end))
+    lanes = _lanes([(x0, x1, end, band.label) for band, _, _, x0, x1, end in shown])
+    lane_count = max(lane for lane, _ in lanes) + 1 if lanes else 0
     top = LANES_TOP + lane_count * (LANE_HEIGHT + LANE_GAP) + 10
     height = top + PLOT_HEIGHT + BOTTOM
     top_value = max([y_max] + [v for _, v in points])
@@ -192,22 +217,31 @@ def line_chart(
         return top + PLOT_HEIGHT * (1 - (value - y_min) / (top_value - y_min or 1))
 
     parts: list[str] = []
-    for (band, colour, x0, x1, _), lane in zip(shown, lanes, strict=True):
+    labels: list[str] = []  # drawn after every bar, so that no later bar covers a label
+    for (band, label, colour, x0, x1, _), (lane, labelled) in zip(shown, lanes, strict=True):
         ly = LANES_TOP + lane * (LANE_HEIGHT + LANE_GAP)
-        label = escape(band.label)
+        period = f"{band.start.isoformat()} to {band.stop.isoformat() if band.stop else 'now'}"
         parts.append(
             f'<rect class="band" x="{x0:.1f}" y="{ly}" width="{x1 - x0:.1f}" '
-            f'height="{LANE_HEIGHT}" fill="{colour}" fill-opacity="0.6">'
-            f"<title>{label}</title></rect>"
-            f'<text x="{x0 + 2:.1f}" y="{ly + LANE_HEIGHT - 2}" class="band-label">{label}</text>'
+            f'height="{LANE_HEIGHT}" fill="{colour}" fill-opacity="0.6" stroke="#fff">'
+            f"<title>{escape(band.label)} {period}</title></rect>"
         )
+        if labelled:
+            labels.append(
+                f'<text x="{x0 + 2:.1f}" y="{ly + LANE_HEIGHT - 2}" class="band-label">'
+                f"{escape(label)}</text>"
+            )
         # Where the episode starts and stops, down the plot, in its colour.
-        for edge, present in ((x0, band.start >= x_start), (x1, band.stop is not None)):
+        for edge, present in (
+            (x0, band.start >= x_start),
+            (x1, band.stop is not None and band.stop <= x_end),
+        ):
             if present and x0 <= edge <= WIDTH - RIGHT:
                 parts.append(
                     f'<line class="band-edge" x1="{edge:.1f}" x2="{edge:.1f}" y1="{ly}" '
                     f'y2="{top + PLOT_HEIGHT}" stroke="{colour}"/>'
                 )
+    parts += labels
     for tick in _ticks(y_min, top_value):
         ty = y(tick)
         parts.append(

@@ -17,14 +17,37 @@ TIS_GUIDES = {
 GLUCOCORTICOID_AXIS_MIN = 10
 
 
-def date_range(rows: list, episodes: list) -> tuple[date, date] | None:
-    """From the first to the last date drawn: visits, and the episodes' starts and stops. No
-    padding: the axis ends at the data (the chart keeps a few pixels for the end points)."""
+def date_range(rows: list) -> tuple[date, date] | None:
+    """From the first visit to the last: the axis spans the measured data, no padding (the
+    chart keeps a few pixels for the end points). Episodes reaching beyond it are cut at its
+    ends; one begun earlier is marked so."""
     dates = [row.visit.visit_date for row in rows]
     if not dates:
         return None
-    dates += [e.start_date for e in episodes] + [e.stop_date for e in episodes if e.stop_date]
     return min(dates), max(dates)
+
+
+def episode_legend(episodes: list) -> list[dict[str, Any]]:
+    """The charts' legend: one entry per drug in its colour, with its periods; episodes of a
+    drug that follow one another without a gap read as one period."""
+    legend: dict[str, dict[str, Any]] = {}
+    for e in sorted(episodes, key=lambda e: e.start_date):
+        entry = legend.setdefault(
+            e.drug_label, {"label": e.drug_label, "colour": e.colour, "periods": []}
+        )
+        periods = entry["periods"]
+        if periods and periods[-1][1] is not None and periods[-1][1] >= e.start_date:
+            last_stop = periods[-1][1]
+            stop = None if e.stop_date is None else max(e.stop_date, last_stop)
+            periods[-1] = (periods[-1][0], stop)
+        else:
+            periods.append((e.start_date, e.stop_date))
+    for entry in legend.values():
+        entry["text"] = ", ".join(
+            f"{start.isoformat()}–{stop.isoformat() if stop else 'ongoing'}"
+            for start, stop in entry["periods"]
+        )
+    return list(legend.values())
 
 
 def _points(rows: list, value) -> list[tuple[date, float]]:
@@ -40,7 +63,7 @@ def patient_charts(
     patient: Patient, timeline: dict[str, Any], episodes: list
 ) -> list[dict[str, Any]]:
     rows = timeline["rows"]
-    span = date_range(rows, episodes)
+    span = date_range(rows)
     if span is None:
         return []
     x_start, x_end = span

@@ -123,15 +123,18 @@ class EpisodeRow:
 
     @property
     def period(self) -> str:
-        """The end: "to 2025-09-01", "ongoing", or each drug's end when they differ."""
+        """The dates: "from 2025-03-01 to 2025-09-01", "from 2025-03-01, ongoing", or each
+        drug's end when they differ."""
 
         def end(e: TreatmentEpisode) -> str:
             return f"to {e.stop_date.isoformat()}" if e.stop_date else "ongoing"
 
+        start = f"from {self.episode.start_date.isoformat()}"
         ends = {end(e) for e in self.episodes}
         if len(ends) == 1:
-            return ends.pop()
-        return "; ".join(f"{e.drug_label} {end(e)}" for e in self.episodes)
+            only = ends.pop()
+            return f"{start} {only}" if self.episode.stop_date else f"{start}, {only}"
+        return f"{start} ({'; '.join(f'{e.drug_label} {end(e)}' for e in self.episodes)})"
 
     def table(self) -> tuple:
         """What the table shows, to tell identical tables apart from merely similar ones."""

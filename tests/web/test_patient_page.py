@@ -132,7 +132,7 @@ def test_charts_are_inline_svg_with_the_treatment_band(as_coordinator, scored):
         "Glucocorticoid dose in prednisone-equivalent",
     ):
         assert title in html
-    assert '<rect class="band"' in html and "<title>IVIG</title>" in html
+    assert '<rect class="band"' in html and "<title>IVIG 2020-01-10 to now</title>" in html
     assert "2020-04-08: 134" in html  # the follow-up's MMT-8 point, described for screen readers
     assert "http://" not in html.split("<svg", 1)[1].replace("http://www.w3.org", "")
 

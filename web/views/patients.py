@@ -28,10 +28,10 @@ from registry.services import (
 from registry.vocabularies import Diagnosis, SerologyGroup
 from scoring.selectors import refractory_record
 from web import selectors
-from web.charts import EPISODE_COLOURS
+from web.charts import colour_by_drug
 from web.classification import classification_context
 from web.forms import AutoantibodyForm, PatientForm, ReasonForm, TreatmentForm
-from web.patient_charts import patient_charts
+from web.patient_charts import episode_legend, patient_charts
 from web.services import patient_edit, patient_register
 from web.state import web_state
 from web.timeline import build_timeline
@@ -173,9 +173,8 @@ def patient_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 def _scores_context(patient: Patient) -> dict[str, Any]:
     visits = selectors.visits_with_instruments(patient)
     episodes = list(patient.treatments.order_by("start_date", "id"))
-    for index, episode in enumerate(episodes):
-        # The same colour as the episode's band on the charts.
-        episode.colour = EPISODE_COLOURS[index % len(EPISODE_COLOURS)]
+    # The same colour as the episode's band on the charts: one per drug.
+    colour_by_drug(episodes)
     open_queries = selectors.open_query_counts([v.pk for v in visits])
     timeline = build_timeline(visits, episodes, open_queries)
     return {
@@ -183,6 +182,7 @@ def _scores_context(patient: Patient) -> dict[str, Any]:
         "timeline": timeline,
         "episodes": episodes,
         "charts": patient_charts(patient, timeline, episodes),
+        "legend": episode_legend(episodes),
         "population": patient.population,
     }
 
