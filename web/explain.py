@@ -52,15 +52,15 @@ def tis_basis(key: str, score: Score, reference: Visit | None) -> str:
     """What the ACR/EULAR percent improvement of `key` is a percentage of (SCORING.md §3): the
     scale's range for the bounded measures, the reference value for the enzyme."""
     if key in VAS_KEYS:
-        return f"points of the 0–{SCALE_RANGE[key]} cm range"
+        return f"of the 0–{SCALE_RANGE[key]} cm range"
     if key == "haq":
-        return f"points of the 0–{SCALE_RANGE[key]} range"
+        return f"of the 0–{SCALE_RANGE[key]} range"
     if key == "mmt":
         if _strength_instrument(score) == "cmas":
-            return f"points of the 0–{CMAS_MAX} range"
+            return f"of the 0–{CMAS_MAX} range"
         maximum = measures_of(reference)["mmt_max"] if reference is not None else None
-        return f"points of the 0–{maximum} range" if maximum else "points of the scale's range"
-    return "relative to the reference value/ULN"
+        return f"of the 0–{maximum} range" if maximum else "of the scale's range"
+    return "of the reference value/ULN (relative)"
 
 
 def missing_reason(key: str, score: Score, reference_value: str, value: str) -> str:
