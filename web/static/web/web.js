@@ -50,17 +50,20 @@
           if (used) cells.push(input);
         });
       });
+      // The grades' range and the totals' maxima are the server's (data-min/-max, see initRanges).
+      var low = Number(cells[0].dataset.min), high = Number(cells[0].dataset.max);
       var total = 0, graded = 0, bad = false;
       cells.forEach(function (input) {
         var v = parseNumber(input.value);
         if (v === null) return;
-        if (!Number.isInteger(v) || v < 0 || v > 10) { bad = true; return; }
+        if (!Number.isInteger(v) || v < low || v > high) { bad = true; return; }
         total += v; graded += 1;
       });
-      var max = unilateral ? 80 : 150;
+      var totalInput = form.querySelector("input[data-max-bilateral]");
+      var max = unilateral ? totalInput.dataset.maxUnilateral : totalInput.dataset.maxBilateral;
       out.classList.remove("incomplete", "invalid");
       if (bad) {
-        out.textContent = "check the grades: each is a whole number from 0 to 10";
+        out.textContent = "check the grades: each is a whole number from " + low + " to " + high;
         out.classList.add("invalid");
       } else if (graded === cells.length) {
         out.textContent = total + " / " + max;
