@@ -12,9 +12,10 @@ from web import selectors
 from web.timeline import build_timeline
 from web.views.common import get_patient
 
-# The visits table of the summary shows the latest few: with the other sections that is what
-# one A4 page holds; the patient page has them all.
+# The summary shows the latest few visits and treatment episodes: with the other sections that
+# is what one A4 page holds; the patient page has them all.
 SUMMARY_VISITS = 6
+SUMMARY_EPISODES = 10
 
 
 @login_required
@@ -38,7 +39,7 @@ def patient_summary(request: HttpRequest, pk: int) -> HttpResponse:
     )
     per_episode = [
         {"group": group, "latest": group.rows[-1] if group.rows else None}
-        for group in timeline["episodes"]
+        for group in timeline["episodes"][-SUMMARY_EPISODES:]
     ]
     context = {
         "patient": patient,
@@ -48,7 +49,8 @@ def patient_summary(request: HttpRequest, pk: int) -> HttpResponse:
         "earlier_visits": max(0, len(rows) - SUMMARY_VISITS),
         "visit_count": len(rows),
         "per_episode": per_episode,
-        "episodes": episodes,
+        "shown_episodes": episodes[-SUMMARY_EPISODES:],
+        "earlier_episodes": max(0, len(episodes) - SUMMARY_EPISODES),
         "antibodies": list(patient.autoantibodies.order_by("antibody", "sample_date")),
         "population": patient.population,
         "printed_at": timezone.now(),
