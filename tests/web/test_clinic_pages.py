@@ -333,3 +333,25 @@ def test_clinic_summary_shows_the_latest_visits_only(
     visits = visits[: visits.index("</table>")]
     assert "latest 6; 3 earlier on the patient page" in visits
     assert visits.count('<th scope="row" class="date">') == 6
+
+
+def test_clinic_summary_of_a_patient_without_visits(as_coordinator, patient):
+    html = page(as_coordinator, "web:patient-summary", patient.pk)
+    assert "No visits yet." in html
+    assert "No treatment episodes recorded." in html
+    assert "No autoantibody results recorded." in html
+
+
+def test_a_chart_of_one_visit_has_one_tick_at_its_date():
+    day = date(2025, 3, 4)
+    svg = line_chart(
+        chart_id="c",
+        title="t",
+        points=[(day, 2.0)],
+        bands=[],
+        y_max=10,
+        x_start=day,
+        x_end=day,
+    )
+    assert re.findall(r'text-anchor="\w+">(\d{4}-[^<]*)</text>', svg) == ["2025-03-04"]
+    assert svg.count('<circle class="point"') == 1
