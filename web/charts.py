@@ -143,14 +143,14 @@ def _label(day: date, unit: str) -> str:
     return f"{day:%Y-%m}"
 
 
-def _lanes(spans: list[tuple[float, float, float, str]]) -> list[tuple[int, bool]]:
-    """A lane for each bar (start, stop, end of its label, drug) in pixels, and whether its
-    label is drawn. A bar that continues the same drug's bar (the next episode starting where
-    the last stopped) goes on in that lane without a second label; any other bar takes the
-    first lane where the last bar and its label end before it starts."""
+def _lanes(spans: list[tuple[float, float, float, str, float]]) -> list[tuple[int, bool]]:
+    """A lane for each bar (start, stop, end of it and its label, drug, start of its label) in
+    pixels, and whether its label is drawn. A bar that continues the same drug's bar (the next
+    episode starting where the last stopped) goes on in that lane without a second label; any
+    other bar takes the first lane where the last bar and its label end before it starts."""
     lanes: list[tuple[float, float, str]] = []  # per lane: label end, bar end, drug
     out = []
-    for x0, x1, end, key in spans:
+    for x0, x1, end, key, label_x in spans:
         lane = next(
             (i for i, (_, stop, k) in enumerate(lanes) if k == key and abs(stop - x0) <= 1),
             None,
@@ -159,7 +159,8 @@ def _lanes(spans: list[tuple[float, float, float, str]]) -> list[tuple[int, bool
             lanes[lane] = (max(lanes[lane][0], x1), x1, key)
             out.append((lane, False))
             continue
-        lane = next((i for i, (taken, _, _) in enumerate(lanes) if taken + 4 <= x0), len(lanes))
+        begin = min(x0, label_x)
+        lane = next((i for i, (taken, _, _) in enumerate(lanes) if taken + 4 <= begin), len(lanes))
         if lane == len(lanes):
             lanes.append((end, x1, key))
         else:
@@ -203,9 +204,13 @@ def line_chart(
         x1 = x(stop) if band.stop is not None and band.stop <= x_end else WIDTH - RIGHT
         x1 = max(x1, x0 + 3)
         label = ("◂ " if earlier else "") + band.label
-        end = max(x1, x0 + LABEL_CHAR * len(label) + 4)
-        shown.append((band, label, colour, x0, x1, end))
-    lanes = _lanes([(x0, x1, end, band.label) for band, _, _, x0, x1, end in shown])
+        # A label that would run past the right edge ends there instead.
+        label_x = min(x0 + 2, WIDTH - RIGHT - LABEL_CHAR * len(label) - 2)
+        end = max(x1, label_x + LABEL_CHAR * len(label) + 2)
+        shown.append((band, label, colour, x0, x1, end, label_x))
+    lanes = _lanes(
+        [(x0, x1, end, band.label, label_x) for band, _, _, x0, x1, end, label_x in shown]
+    )
     lane_count = max(lane for lane, _ in lanes) + 1 if lanes else 0
     top = LANES_TOP + lane_count * (LANE_HEIGHT + LANE_GAP) + 10
     height = top + PLOT_HEIGHT + BOTTOM
@@ -218,7 +223,9 @@ def line_chart(
 
     parts: list[str] = []
     labels: list[str] = []  # drawn after every bar, so that no later bar covers a label
-    for (band, label, colour, x0, x1, _), (lane, labelled) in zip(shown, lanes, strict=True):
+    for (band, label, colour, x0, x1, _, label_x), (lane, labelled) in zip(
+        shown, lanes, strict=True
+    ):
         ly = LANES_TOP + lane * (LANE_HEIGHT + LANE_GAP)
         period = f"{band.start.isoformat()} to {band.stop.isoformat() if band.stop else 'now'}"
         parts.append(
@@ -228,7 +235,7 @@ def line_chart(
         )
         if labelled:
             labels.append(
-                f'<text x="{x0 + 2:.1f}" y="{ly + LANE_HEIGHT - 2}" class="band-label">'
+                f'<text x="{label_x:.1f}" y="{ly + LANE_HEIGHT - 2}" class="band-label">'
                 f"{escape(label)}</text>"
             )
         # Where the episode starts and stops, down the plot, in its colour.

@@ -16,7 +16,7 @@ from registry.models import AutoantibodyResult
 from tests.factories import TreatmentFactory
 from tests.web.conftest import visit_doc
 from tests.web.test_patient_page import follow_up
-from web.charts import INNER, RIGHT, WIDTH, Band, date_ticks, line_chart
+from web.charts import INNER, LABEL_CHAR, RIGHT, WIDTH, Band, date_ticks, line_chart
 
 pytestmark = pytest.mark.django_db
 
@@ -355,3 +355,23 @@ def test_a_chart_of_one_visit_has_one_tick_at_its_date():
     )
     assert re.findall(r'text-anchor="\w+">(\d{4}-[^<]*)</text>', svg) == ["2025-03-04"]
     assert svg.count('<circle class="point"') == 1
+
+
+def test_a_band_label_near_the_right_edge_stays_inside_the_chart():
+    svg = line_chart(
+        chart_id="c",
+        title="t",
+        points=[(date(2025, 1, 1), 1.0), (date(2025, 12, 1), 2.0)],
+        bands=[
+            Band(date(2025, 1, 1), None, "IVIG"),
+            Band(date(2025, 11, 25), None, "Cyclophosphamide"),
+        ],
+        y_max=10,
+        x_start=date(2025, 1, 1),
+        x_end=date(2025, 12, 1),
+    )
+    found = re.findall(r'<text x="([\d.]+)" y="(\d+)" class="band-label">([^<]+)', svg)
+    assert [label for _, _, label in found] == ["IVIG", "Cyclophosphamide"]
+    x, _, label = found[1]
+    assert float(x) + LABEL_CHAR * len(label) <= WIDTH - RIGHT
+    assert found[0][1] != found[1][1]  # the label would cross IVIG's lane: a lane of its own
