@@ -60,7 +60,24 @@ VISIT_KEYS = (
 )
 LAB_KEYS = ("value", "unit", "uln")
 HAQ_KEYS = ("items", "aids", "help", "score")
+# The range and resolution of each value, as `number()` checks them. Named here, once, so that
+# the visit form can tell the browser the same limits (web/visit_form.py: data-min/data-max).
 VAS = {"minimum": 0, "maximum": 10, "places": 1, "unit": "cm"}
+CMAS = {"minimum": 0, "maximum": 52, "integer": True}
+PERCENT_PREDICTED = {"minimum": 0, "maximum": 200, "places": 1, "unit": "%"}
+GLUCOCORTICOID = {"minimum": 0, "maximum": 2000, "places": 2, "unit": "mg/day"}
+MMT_GRADE = {"minimum": 0, "maximum": 10, "integer": True}
+# SCORING.md §1: unilateral total 0–80, bilateral 0–150.
+MMT_TOTAL_MAXIMUM = {MMT8.Scale.UNILATERAL: 80, MMT8.Scale.BILATERAL: 150}
+# SCORING.md §1: enzyme values and ULNs must be > 0.
+LAB_VALUE = {
+    "minimum": 0,
+    "exclusive_minimum": True,
+    "maximum": Decimal("999999999"),
+    "places": 3,
+}
+HAQ_SCORE = {"minimum": 0, "maximum": 3, "places": 3}
+HAQ_ANSWER = {"minimum": 0, "maximum": 3, "integer": True}
 
 
 def _read_values(errors: Errors, path: str, obj: dict) -> dict[str, Any]:
@@ -69,31 +86,17 @@ def _read_values(errors: Errors, path: str, obj: dict) -> dict[str, Any]:
         raw = obj.get(name)
         values[name] = None if raw is None else number(errors, join(path, name), raw, **VAS)
     raw = obj.get("cmas")
-    values["cmas"] = (
-        None
-        if raw is None
-        else number(errors, join(path, "cmas"), raw, minimum=0, maximum=52, integer=True)
-    )
+    values["cmas"] = None if raw is None else number(errors, join(path, "cmas"), raw, **CMAS)
     for name in ("fvc_percent", "dlco_percent"):
         raw = obj.get(name)
         values[name] = (
-            None
-            if raw is None
-            else number(errors, join(path, name), raw, minimum=0, maximum=200, places=1, unit="%")
+            None if raw is None else number(errors, join(path, name), raw, **PERCENT_PREDICTED)
         )
     raw = obj.get("glucocorticoid_mg_per_day")
     values["glucocorticoid_mg_per_day"] = (
         None
         if raw is None
-        else number(
-            errors,
-            join(path, "glucocorticoid_mg_per_day"),
-            raw,
-            minimum=0,
-            maximum=2000,
-            places=2,
-            unit="mg/day",
-        )
+        else number(errors, join(path, "glucocorticoid_mg_per_day"), raw, **GLUCOCORTICOID)
     )
     return values
 
@@ -101,7 +104,7 @@ def _read_values(errors: Errors, path: str, obj: dict) -> dict[str, Any]:
 def _grade(errors: Errors, path: str, value: Any) -> int | None:
     if value is None:
         return None  # not graded: allowed, the total is then missing (SCORING.md §1)
-    return number(errors, path, value, minimum=0, maximum=10, integer=True)
+    return number(errors, path, value, **MMT_GRADE)
 
 
 def read_mmt8(errors: Errors, path: str, data: Any) -> dict | None:
@@ -125,7 +128,7 @@ def read_mmt8(errors: Errors, path: str, data: Any) -> dict | None:
     elif obj.get("side") is not None:
         errors.add(join(path, "side"), "A side is given only on the unilateral scale.")
     if obj.get("total") is not None:
-        maximum = 80 if scale == MMT8.Scale.UNILATERAL else 150
+        maximum = MMT_TOTAL_MAXIMUM[scale]
         values["legacy_total"] = number(
             errors, join(path, "total"), obj["total"], minimum=0, maximum=maximum, integer=True
         )
@@ -173,20 +176,10 @@ def read_labs(errors: Errors, path: str, data: Any) -> dict[str, dict] | None:
         if lab is None:
             continue
         values: dict[str, Any] = {}
-        limit = Decimal("999999999")
         for key in ("value", "uln"):
             raw_value = required(errors, lab, epath, key)
             if raw_value is not MISSING:
-                # SCORING.md §1: enzyme values and ULNs must be > 0.
-                values[key] = number(
-                    errors,
-                    join(epath, key),
-                    raw_value,
-                    minimum=0,
-                    exclusive_minimum=True,
-                    maximum=limit,
-                    places=3,
-                )
+                values[key] = number(errors, join(epath, key), raw_value, **LAB_VALUE)
         values["unit"] = choice(errors, join(epath, "unit"), lab.get("unit", "U/L"), LabResult.Unit)
         labs[enzyme] = values
     return labs
@@ -200,9 +193,7 @@ def read_haq(errors: Errors, path: str, data: Any, instrument: str) -> dict | No
     values.update({item: None for item in ALL_HAQ_ITEMS})
     values.update({"aids": [], "help": [], "not_applicable": []})
     if obj.get("score") is not None:
-        values["legacy_score"] = number(
-            errors, join(path, "score"), obj["score"], minimum=0, maximum=3, places=3
-        )
+        values["legacy_score"] = number(errors, join(path, "score"), obj["score"], **HAQ_SCORE)
         for key in ("items", "aids", "help"):
             if obj.get(key):
                 errors.add(join(path, key), "Give either the items or the score, not both.")
@@ -220,7 +211,7 @@ def read_haq(errors: Errors, path: str, data: Any, instrument: str) -> dict | No
             if instrument == HAQ.Instrument.CHAQ and raw == "na":
                 values["not_applicable"].append(key)
                 continue
-            values[key] = number(errors, join(ipath, key), raw, minimum=0, maximum=3, integer=True)
+            values[key] = number(errors, join(ipath, key), raw, **HAQ_ANSWER)
         if not answered:
             # SCORING.md §5: the index is computed from the answered items; a questionnaire
             # without any (aids and help alone, or nothing) is not one.

@@ -104,9 +104,68 @@ class VisitRow:
 
 @dataclass
 class EpisodeRow:
+    """The response table of one treatment episode, or of several started the same day whose
+    tables are the same (same baseline visit, same visits, same scores): shown once, naming
+    them all."""
+
     episode: TreatmentEpisode
     reference_date: str | None
     rows: list[tuple[Visit, Score]]
+    together: list[TreatmentEpisode] = field(default_factory=list)
+
+    @property
+    def episodes(self) -> list[TreatmentEpisode]:
+        return [self.episode, *self.together]
+
+    @property
+    def label(self) -> str:
+        return " + ".join(e.drug_label for e in self.episodes)
+
+    @property
+    def period(self) -> str:
+        """The dates: "from 2025-03-01 to 2025-09-01", "from 2025-03-01, ongoing", or each
+        drug's end when they differ."""
+
+        def end(e: TreatmentEpisode) -> str:
+            return f"to {e.stop_date.isoformat()}" if e.stop_date else "ongoing"
+
+        start = f"from {self.episode.start_date.isoformat()}"
+        ends = {end(e) for e in self.episodes}
+        if len(ends) == 1:
+            only = ends.pop()
+            return f"{start} {only}" if self.episode.stop_date else f"{start}, {only}"
+        return f"{start} ({'; '.join(f'{e.drug_label} {end(e)}' for e in self.episodes)})"
+
+    def table(self) -> tuple:
+        """What the table shows, to tell identical tables apart from merely similar ones."""
+        return (
+            self.reference_date,
+            tuple(
+                (v.pk, s.reference_id, s.status, s.tis_score, s.category, s.doi_met, s.error)
+                for v, s in self.rows
+            ),
+        )
+
+
+def merge_same_day(rows: list[EpisodeRow]) -> list[EpisodeRow]:
+    """Episodes started the same day have, as a rule, the same baseline visit and window, so
+    the same table: keep one and name the others in it. Only a table identical in every row is
+    merged; one that differs (another stop date that ends the window sooner) stays apart."""
+    merged: list[EpisodeRow] = []
+    for row in rows:
+        same = next(
+            (
+                kept
+                for kept in merged
+                if kept.episode.start_date == row.episode.start_date and kept.table() == row.table()
+            ),
+            None,
+        )
+        if same is None:
+            merged.append(row)
+        else:
+            same.together.append(row.episode)
+    return merged
 
 
 def _related(visit: Visit, name: str) -> Any:
@@ -166,10 +225,12 @@ def build_timeline(
         rows.append(row)
     for row in rows:
         row.is_reference = row.visit.pk in references
-    episode_rows = [
-        EpisodeRow(episode, episode_reference.get(episode.pk), by_episode[episode.pk])
-        for episode in episodes
-    ]
+    episode_rows = merge_same_day(
+        [
+            EpisodeRow(episode, episode_reference.get(episode.pk), by_episode[episode.pk])
+            for episode in episodes
+        ]
+    )
     return {"rows": rows, "episodes": episode_rows, "pending": pending}
 
 

@@ -8,6 +8,7 @@ from web.views import (
     outcomes,
     patients,
     pro,
+    summary,
     trust,
     visits,
 )
@@ -25,6 +26,7 @@ urlpatterns = [
     path("patients/<int:pk>/edit/", patients.patient_edit_view, name="patient-edit"),
     path("patients/<int:pk>/history/", patients.patient_history, name="patient-history"),
     path("patients/<int:pk>/scores/", patients.patient_scores, name="patient-scores"),
+    path("patients/<int:pk>/summary/", summary.patient_summary, name="patient-summary"),
     path(
         "patients/<int:pk>/refractory/attest/",
         trust.refractory_attest_view,

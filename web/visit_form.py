@@ -19,6 +19,7 @@ from crf.pro_models import patient_entered_keys
 from registry.documents import Errors
 from registry.models import Patient
 from scoring.instruments import CHAQ_CATEGORIES, HAQ_CATEGORIES, JUVENILE
+from web.field_limits import data_attrs, limits_for
 from web.labels import (
     CHAQ_ITEM_LABELS,
     CHAQ_NOT_APPLICABLE,
@@ -62,6 +63,15 @@ class Field:
     errors: list[str] = field(default_factory=list)
     hint: str = ""
     section: str = ""
+    limits: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def data_attrs(self) -> list[tuple[str, str]]:
+        return data_attrs(self.name, self.limits)
+
+    @property
+    def warning_id(self) -> str:
+        return f"{self.id}-warning"
 
     @property
     def id(self) -> str:
@@ -117,7 +127,7 @@ class VisitForm:
     # --- structure ------------------------------------------------------------------------
 
     def _add(self, name: str, label: str, section: str, hint: str = "") -> Field:
-        item = Field(name=name, label=label, hint=hint, section=section)
+        item = Field(name=name, label=label, hint=hint, section=section, limits=limits_for(name))
         self.fields[name] = item
         return item
 

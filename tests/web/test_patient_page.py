@@ -121,10 +121,18 @@ def test_explain_view_shows_each_measure_percent_change_and_points(as_coordinato
 def test_charts_are_inline_svg_with_the_treatment_band(as_coordinator, scored):
     base, later = scored
     html = as_coordinator.get(reverse("web:patient", args=[later.patient_id])).content.decode()
-    assert html.count('<svg class="chart"') == 4
-    for title in ("MMT-8 total over time", "CK as multiples", "Disability index", "total improve"):
+    assert html.count('<svg class="chart"') == 7
+    for title in (
+        "MMT-8 total over time",
+        "CK as multiples",
+        "Disability index",
+        "total improve",
+        "Patient global disease activity",
+        "Extramuscular global activity",
+        "Glucocorticoid dose in prednisone-equivalent",
+    ):
         assert title in html
-    assert '<rect class="band"' in html and "<title>IVIG</title>" in html
+    assert '<rect class="band"' in html and "<title>IVIG 2020-01-10 to now</title>" in html
     assert "2020-04-08: 134" in html  # the follow-up's MMT-8 point, described for screen readers
     assert "http://" not in html.split("<svg", 1)[1].replace("http://www.w3.org", "")
 

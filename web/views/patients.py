@@ -1,7 +1,6 @@
 """Patient list, patient page (timeline, scores, charts), and the patient, autoantibody and
 treatment forms."""
 
-from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -27,12 +26,12 @@ from registry.services import (
     treatment_upsert,
 )
 from registry.vocabularies import Diagnosis, SerologyGroup
-from scoring.instruments import JUVENILE
 from scoring.selectors import refractory_record
 from web import selectors
-from web.charts import EPISODE_COLOURS, Band, line_chart
+from web.charts import colour_by_drug
 from web.classification import classification_context
 from web.forms import AutoantibodyForm, PatientForm, ReasonForm, TreatmentForm
+from web.patient_charts import episode_legend, patient_charts
 from web.services import patient_edit, patient_register
 from web.state import web_state
 from web.timeline import build_timeline
@@ -46,12 +45,6 @@ from web.views.common import (
 )
 from web.views.invitations import invitations_of
 from web.views.outcomes import outcomes_context
-
-# ACR/EULAR category thresholds (SCORING.md §3), drawn as guides on the TIS chart.
-TIS_GUIDES = {
-    "adult": [(20, "minimal"), (40, "moderate"), (60, "major")],
-    "juvenile": [(30, "minimal"), (45, "moderate"), (70, "major")],
-}
 
 
 @login_required
@@ -177,104 +170,19 @@ def patient_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _date_range(rows: list, episodes: list) -> tuple[date, date] | None:
-    dates = [row.visit.visit_date for row in rows]
-    if not dates:
-        return None
-    dates += [e.start_date for e in episodes] + [e.stop_date for e in episodes if e.stop_date]
-    start, end = min(dates), max(dates)
-    pad = timedelta(days=max(10, (end - start).days // 25))
-    return start - pad, end + pad
-
-
-def _charts(patient: Patient, timeline: dict[str, Any], episodes: list) -> list[dict[str, Any]]:
-    rows = timeline["rows"]
-    span = _date_range(rows, episodes)
-    if span is None:
-        return []
-    x_start, x_end = span
-    bands = [Band(e.start_date, e.stop_date, e.drug_label) for e in episodes]
-    common = {"bands": bands, "x_start": x_start, "x_end": x_end}
-    scales = [row.mmt_max for row in rows if row.mmt_total is not None]
-    scale = scales[-1] if scales else 150
-    mmt_points = [
-        (row.visit.visit_date, float(row.mmt_total))
-        for row in rows
-        if row.mmt_total is not None and row.mmt_max == scale
-    ]
-    ck_points = [(r.visit.visit_date, float(r.ck_x_uln)) for r in rows if r.ck_x_uln is not None]
-    haq_points = [(r.visit.visit_date, float(r.haq)) for r in rows if r.haq is not None]
-    tis_points = [
-        (r.visit.visit_date, float(r.baseline_score.tis_score))
-        for r in rows
-        if r.baseline_score is not None and r.baseline_score.tis_score is not None
-    ]
-    population = patient.population
-    omitted = len(scales) - len(mmt_points)
-    return [
-        {
-            "title": f"MMT-8 total (0–{scale})",
-            "note": f"{omitted} visit(s) on the other MMT scale are not drawn." if omitted else "",
-            "svg": line_chart(
-                chart_id="chart-mmt",
-                title=f"MMT-8 total over time, 0 to {scale}",
-                points=mmt_points,
-                y_max=scale,
-                **common,
-            ),
-        },
-        {
-            "title": "CK × upper limit of normal",
-            "note": "",
-            "svg": line_chart(
-                chart_id="chart-ck",
-                title="CK as multiples of the upper limit of normal over time",
-                points=ck_points,
-                y_max=2,
-                unit=" ×ULN",
-                guides=[(1, "ULN")],
-                **common,
-            ),
-        },
-        {
-            "title": "HAQ-DI" if population != JUVENILE else "CHAQ-DI",
-            "note": "",
-            "svg": line_chart(
-                chart_id="chart-haq",
-                title="Disability index (0 to 3) over time",
-                points=haq_points,
-                y_max=3,
-                **common,
-            ),
-        },
-        {
-            "title": "Total improvement score vs baseline",
-            "note": "",
-            "svg": line_chart(
-                chart_id="chart-tis",
-                title="ACR/EULAR total improvement score against the baseline visit over time",
-                points=tis_points,
-                y_max=100,
-                guides=TIS_GUIDES[population],
-                **common,
-            ),
-        },
-    ]
-
-
 def _scores_context(patient: Patient) -> dict[str, Any]:
     visits = selectors.visits_with_instruments(patient)
     episodes = list(patient.treatments.order_by("start_date", "id"))
-    for index, episode in enumerate(episodes):
-        # The same colour as the episode's band on the charts.
-        episode.colour = EPISODE_COLOURS[index % len(EPISODE_COLOURS)]
+    # The same colour as the episode's band on the charts: one per drug.
+    colour_by_drug(episodes)
     open_queries = selectors.open_query_counts([v.pk for v in visits])
     timeline = build_timeline(visits, episodes, open_queries)
     return {
         "patient": patient,
         "timeline": timeline,
         "episodes": episodes,
-        "charts": _charts(patient, timeline, episodes),
+        "charts": patient_charts(patient, timeline, episodes),
+        "legend": episode_legend(episodes),
         "population": patient.population,
     }
 

@@ -18,8 +18,14 @@ from registry.models import Patient
 from reports.selectors import signed_against_earlier_baseline
 from scoring import selectors as scoring_selectors
 from web import selectors
+from web.explain import enzyme_label, explain_rows
 from web.forms import QueryAnswerForm, QueryCloseForm, QueryRaiseForm, ReasonForm
-from web.labels import MEASURE_LABELS, VISIT_FIELD_LABELS, field_label, query_field_choices
+from web.haq_answers import haq_answers
+from web.labels import (
+    VISIT_FIELD_LABELS,
+    field_label,
+    query_field_choices,
+)
 from web.next_url import safe_next
 from web.timeline import Score, measures_of
 from web.views.common import actor, get_patient, get_visit, permissions, reason_errors
@@ -147,6 +153,7 @@ def visit_context(request: HttpRequest, visit: Visit) -> dict[str, Any]:
         "labs": list(visit.labs.all()),
         "mmt": _related(visit, "mmt8"),
         "haq": _related(visit, "haq"),
+        "haq_answers": haq_answers(_related(visit, "haq")),
         "scores": scores,
         # Reference visits of frozen scores the treatment reports no longer count.
         "earlier_baselines": signed_against_earlier_baseline([visit.pk]).get(visit.pk, set()),
@@ -205,7 +212,8 @@ def visit_explain(request: HttpRequest, pk: int) -> HttpResponse:
                 "score": score,
                 "reference": reference,
                 "episodes": [episodes[i] for i in score.episodes if i in episodes],
-                "rows": _explain_rows(score, reference, visit),
+                "rows": explain_rows(score, reference, visit),
+                "enzyme": enzyme_label(score),
             }
         )
     return render(
@@ -213,52 +221,6 @@ def visit_explain(request: HttpRequest, pk: int) -> HttpResponse:
         "web/visit_explain.html",
         {"visit": visit, "patient": visit.patient, "explained": explained},
     )
-
-
-def _measure_value(visit: Visit | None, key: str, score: Score) -> str:
-    if visit is None:
-        return ""
-    if key in ("physician_global", "patient_global", "extramuscular"):
-        value = getattr(visit, key)
-        return "" if value is None else f"{value} cm"
-    measures = measures_of(visit)
-    if key == "haq":
-        return "" if measures["haq"] is None else f"{float(measures['haq']):.3f}"
-    if key == "mmt":
-        if (score.tis.get("strength_instrument") or score.doi.get("strength_instrument")) == "cmas":
-            return "" if visit.cmas is None else f"CMAS {visit.cmas}/52"
-        if measures["mmt_total"] is None:
-            return ""
-        return f"{measures['mmt_total']}/{measures['mmt_max']}"
-    if key == "enzyme":
-        enzyme = score.tis.get("enzyme") or score.doi.get("enzyme")
-        for lab in visit.labs.all():
-            if lab.enzyme == enzyme:
-                return f"{lab.get_enzyme_display()} {lab.value / lab.uln:.2f} ×ULN"
-    return ""
-
-
-def _explain_rows(score: Score, reference: Visit | None, visit: Visit) -> list[dict[str, Any]]:
-    doi_measures = score.doi.get("measures") or {}
-    tis_measures = score.tis.get("measures") or {}
-    rows = []
-    for key, label in MEASURE_LABELS.items():
-        doi = doi_measures.get(key) or {}
-        tis = tis_measures.get(key) or {}
-        rows.append(
-            {
-                "key": key,
-                "label": label,
-                "reference_value": _measure_value(reference, key, score),
-                "value": _measure_value(visit, key, score),
-                "percent_change": doi.get("percent_change"),
-                "doi_status": doi.get("status") or "",
-                "percent_improvement": tis.get("percent_improvement"),
-                "points": tis.get("points"),
-                "missing": key in (score.tis.get("missing") or ()),
-            }
-        )
-    return rows
 
 
 @login_required

@@ -178,7 +178,7 @@ def test_coordinator_enters_a_patient_and_two_visits_by_keyboard(people, new_pag
         if s.reference_kind == "baseline"
     )
     assert (entry.acr_eular["score"], entry.imacs_doi["met"]) == (57.5, True)
-    assert page.locator("svg.chart").count() == 4
+    assert page.locator("svg.chart").count() == 7
     shot(page, "07-patient-page-scored")
 
     row.get_by_role("link", name=re.compile("Explain")).click()

@@ -50,17 +50,20 @@
           if (used) cells.push(input);
         });
       });
+      // The grades' range and the totals' maxima are the server's (data-min/-max, see initRanges).
+      var low = Number(cells[0].dataset.min), high = Number(cells[0].dataset.max);
       var total = 0, graded = 0, bad = false;
       cells.forEach(function (input) {
         var v = parseNumber(input.value);
         if (v === null) return;
-        if (!Number.isInteger(v) || v < 0 || v > 10) { bad = true; return; }
+        if (!Number.isInteger(v) || v < low || v > high) { bad = true; return; }
         total += v; graded += 1;
       });
-      var max = unilateral ? 80 : 150;
+      var totalInput = form.querySelector("input[data-max-bilateral]");
+      var max = unilateral ? totalInput.dataset.maxUnilateral : totalInput.dataset.maxBilateral;
       out.classList.remove("incomplete", "invalid");
       if (bad) {
-        out.textContent = "check the grades: each is a whole number from 0 to 10";
+        out.textContent = "check the grades: each is a whole number from " + low + " to " + high;
         out.classList.add("invalid");
       } else if (graded === cells.length) {
         out.textContent = total + " / " + max;
@@ -138,6 +141,104 @@
     update();
   }
 
+  /* --- ranges: warn on a field as soon as its value is out of range -------------------------
+   * The limits come from the server (data-min, data-max, data-step, data-unit: the ranges of
+   * crf/documents.py, which the server checks on save); the words are the server's. */
+  function decimalsOf(text) {
+    var t = text.trim().replace(",", ".");
+    var dot = t.indexOf(".");
+    return dot < 0 ? 0 : t.slice(dot + 1).replace(/0+$/, "").length;
+  }
+
+  function rangeProblem(input, form) {
+    var d = input.dataset;
+    var v = parseNumber(input.value);
+    if (v === null) return null;
+    if (Number.isNaN(v)) return { message: "Must be a number.", early: true };
+    var unit = d.unit ? " " + d.unit : "";
+    var max = d.max;
+    if (input.hasAttribute("data-max-bilateral")) {
+      var scale = form.querySelector('input[name="mmt8.scale"]:checked');
+      max = scale && scale.value === "unilateral" ? d.maxUnilateral : d.maxBilateral;
+    }
+    var exclusive = d.minExclusive === "true";
+    var between = "Must be between " + d.min + " and " + max + unit + ".";
+    if (d.step === "1" && !Number.isInteger(v)) return { message: "Must be a whole number.", early: true };
+    if (d.min !== undefined && (exclusive ? v <= Number(d.min) : v < Number(d.min))) {
+      // "0" on the way to "0.5" is not yet a mistake: said when the field is left.
+      if (exclusive) return { message: "Must be greater than " + d.min + unit + ".", early: false };
+      return { message: max !== undefined ? between : "Must be at least " + d.min + unit + ".", early: true };
+    }
+    if (max !== undefined && v > Number(max)) {
+      return { message: d.min !== undefined && !exclusive ? between : "Must be at most " + max + unit + ".", early: true };
+    }
+    if (d.step && d.step !== "1" && decimalsOf(input.value) > decimalsOf(d.step)) {
+      return { message: "Must be given in steps of " + d.step + ".", early: true };
+    }
+    return null;
+  }
+
+  function describedBy(input, id, add) {
+    var ids = (input.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
+    ids = ids.filter(function (x) { return x !== id; });
+    if (add) ids.push(id);
+    if (ids.length) input.setAttribute("aria-describedby", ids.join(" "));
+    else input.removeAttribute("aria-describedby");
+  }
+
+  /* A link of the error summary leaves "#f-…" in the address; once that field is corrected
+   * (or the form is sent again) it would follow the page through the save and its redirect. */
+  function dropFieldFragment() {
+    if (window.location.hash.indexOf("#f-") === 0 && window.history.replaceState) {
+      window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    }
+  }
+
+  function initRanges(form) {
+    function check(input, leaving) {
+      var warning = document.getElementById(input.id + "-warning");
+      if (!warning) return;
+      var problem = rangeProblem(input, form);
+      var show = problem && (problem.early || leaving);
+      var serverError = document.getElementById(input.id + "-error");
+      if (show) {
+        warning.textContent = problem.message;
+        warning.hidden = false;
+        input.classList.add("out-of-range");
+        input.setAttribute("aria-invalid", "true");
+        describedBy(input, warning.id, true);
+        return;
+      }
+      warning.hidden = true;
+      warning.textContent = "";
+      input.classList.remove("out-of-range");
+      describedBy(input, warning.id, false);
+      if (problem) return;  // not said yet, but not correct either
+      if (serverError && input.value !== input.defaultValue) {
+        // The server's complaint was about the value it saw; this one is within range.
+        serverError.hidden = true;
+        describedBy(input, serverError.id, false);
+        var cell = input.closest(".has-error");
+        if (cell) cell.classList.remove("has-error");
+      }
+      if (!serverError || serverError.hidden) input.removeAttribute("aria-invalid");
+      if (window.location.hash === "#" + input.id) dropFieldFragment();
+    }
+    var inputs = form.querySelectorAll("input[data-min], input[data-max]");
+    inputs.forEach(function (input) {
+      input.addEventListener("input", function () { check(input, false); });
+      input.addEventListener("blur", function () { check(input, true); });
+      if (input.value && !document.getElementById(input.id + "-error")) check(input, true);
+    });
+    form.querySelectorAll("[data-role=mmt-scale]").forEach(function (radio) {
+      radio.addEventListener("change", function () {
+        var total = form.querySelector("input[data-max-bilateral]");
+        if (total) check(total, true);
+      });
+    });
+    form.addEventListener("submit", dropFieldFragment);
+  }
+
   /* --- scores: poll while the worker computes ---------------------------------------------- */
   function initScores() {
     var started = Date.now();
@@ -170,7 +271,7 @@
     var summary = document.getElementById("error-summary");
     if (summary) summary.focus();
     var form = document.getElementById("visit-form");
-    if (form) { initMmt(form); initLabs(form); initHaq(form); }
+    if (form) { initMmt(form); initLabs(form); initHaq(form); initRanges(form); }
     initScores();
   });
 })();
