@@ -33,6 +33,11 @@ when an episode starting on their first treatment day matches them (the period: 
 in it; `drug=cyclophosphamide`: cyclophosphamide started on the first treatment day), while the
 regimen is always read from all of the patient's episodes. Patients without a treatment episode,
 or without a survival record for that episode (PFS: no ILD), are not counted.
+
+A caveat for readers of the numbers: a patient referred on treatment has their first treatment
+day before they entered the registry, and the time from it until then is counted as survived
+(left truncation, not corrected here). Referrals arrive after a step-up course, so this flatters
+step-up; the rapidly progressive lung disease the combination is for is seen from its start.
 """
 
 from __future__ import annotations
