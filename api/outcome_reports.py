@@ -2,10 +2,12 @@
 `?format=json|csv|xlsx` and the outcomes report's filters (reports.filters).
 
 Survival adds `outcome=os|pfs`, `time_zero=episode|ild_onset|diagnosis`, `definition` (lung
-progression, for PFS) and `compare=A,B`. Investigators and data managers may ask (Action.REPORT);
-other roles get 403, requests without credentials 401, bad parameters 400 naming the parameter.
-Rows withheld from the caller by the small-cells rule (reports.disclosure) have null figures and
-`"suppressed": true`.
+progression, for PFS) and `compare=A,B`, and a grouping of its own, `group_by=regimen`: one row
+per patient, `combined` (up-front) or `step_up` (reports.regimens), compared with
+`compare=combined,step_up`; the safety report refuses it (400 naming group_by). Investigators
+and data managers may ask (Action.REPORT); other roles get 403, requests without credentials
+401, bad parameters 400 naming the parameter. Rows withheld from the caller by the small-cells
+rule (reports.disclosure) have null figures and `"suppressed": true`.
 """
 
 from __future__ import annotations
@@ -28,10 +30,16 @@ from api.reports import PARAMETERS, XLSX_TYPE, FormatNegotiation
 from api.schema import ref
 from reports import outcome_exports
 from reports.disclosure import Disclosure
-from reports.filters import parse_filters
+from reports.filters import GroupBy, parse_filters
 from reports.safety import safety_report
 from reports.services import require_report
-from reports.survival import OUTCOME_CHOICES, TIME_ZERO_CHOICES, parse_survival, survival_report
+from reports.survival import (
+    OUTCOME_CHOICES,
+    TIME_ZERO_CHOICES,
+    parse_survival,
+    parse_survival_filters,
+    survival_report,
+)
 from scoring.instruments.outcomes import LUNG_DEFINITIONS
 
 
@@ -196,6 +204,14 @@ def _responses(serializer: Any, what: str) -> dict[Any, Any]:
 
 SURVIVAL_PARAMETERS = [
     OpenApiParameter(
+        "group_by",
+        str,
+        enum=[code for code, _ in GroupBy.SURVIVAL_CHOICES],
+        description="Rows per drug (default), drug class, or initial regimen: one row per "
+        "patient, combined (at least two non-glucocorticoid immunosuppressants started within "
+        "14 days of the first treatment) or step_up.",
+    ),
+    OpenApiParameter(
         "outcome", str, enum=[c for c, _ in OUTCOME_CHOICES], description="Default os."
     ),
     OpenApiParameter(
@@ -210,7 +226,8 @@ SURVIVAL_PARAMETERS = [
     OpenApiParameter(
         "compare",
         str,
-        description="Two treatment codes A,B: log-rank p and Cox hazard ratio of A relative to B.",
+        description="Two treatment codes A,B (grouped by regimen: combined,step_up): log-rank p "
+        "and Cox hazard ratio of A relative to B.",
     ),
 ]
 
@@ -219,13 +236,13 @@ class SurvivalView(_ReportView):
     @extend_schema(
         tags=["reports"],
         summary="Survival by treatment (Kaplan–Meier, registry-wide aggregates)",
-        parameters=[*PARAMETERS, *SURVIVAL_PARAMETERS],
+        parameters=[*(p for p in PARAMETERS if p.name != "group_by"), *SURVIVAL_PARAMETERS],
         responses=_responses(SurvivalReportSerializer, "survival"),
     )
     def get(self, request: Request) -> Response | HttpResponse:
         require_report(request.user)
         params = _params(request)
-        filters = parse_filters(params)
+        filters = parse_survival_filters(params)
         report = survival_report(
             filters,
             parse_survival(params, filters),

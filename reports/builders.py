@@ -337,11 +337,18 @@ def summary_csv(report: OutcomesReport) -> str:
     )
 
 
+# How filters_lines names a grouping (regimen: the survival report's, reports.regimens).
+GROUPED_BY = {
+    "drug_class": "drug class",
+    "regimen": "initial regimen (combined up-front or step-up)",
+}
+
+
 def filters_lines(filters: ReportFilters, generated_at: datetime) -> list[tuple[str, str]]:
     """When a report was made and what it counts, as (name, value) lines: every report's."""
     return [
         ("Generated", generated_at.strftime("%Y-%m-%d %H:%M UTC")),
-        ("Grouped by", "drug class" if filters.group_by == "drug_class" else "drug"),
+        ("Grouped by", GROUPED_BY.get(filters.group_by, "drug")),
         ("Stratified by", filters.stratify or "—"),
         ("Sites", ", ".join(filters.sites) or "all"),
         ("Diagnoses", ", ".join(filters.diagnoses) or "all"),

@@ -23,7 +23,13 @@ from scoring.instruments.classification import CATEGORIES, DEFINITE, PROBABLE, S
 class GroupBy:
     DRUG = "drug"
     DRUG_CLASS = "drug_class"
+    # The groupings every report accepts (parse_filters).
     CHOICES = (DRUG, "Drug"), (DRUG_CLASS, "Drug class")
+    # One row per patient by initial regimen, combined up-front or step-up (reports.regimens):
+    # the survival report's only, which parses it itself (reports.survival.parse_survival_filters);
+    # every other report refuses it as an unknown group_by.
+    REGIMEN = "regimen"
+    SURVIVAL_CHOICES = (*CHOICES, (REGIMEN, "Initial regimen"))
 
 
 class Stratify:

@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Case, CharField, Count, F, QuerySet, Value, When
 
 from registry.vocabularies import DRUG_CLASS
+from reports import regimens
 from reports.disclosure import MIN_PATIENTS, Tally
 from reports.expressions import population
 from reports.filters import GroupBy, ReportFilters, Stratify
@@ -32,7 +33,8 @@ SITE = "report_site"
 
 
 def treatment_expression(filters: ReportFilters, prefix: str = "") -> Any:
-    """The row's treatment code: the drug, or its class (group_by=drug_class)."""
+    """The row's treatment code: the drug, or its class (group_by=drug_class). (Grouped by
+    regimen, the survival report reads the regimen per patient: reports.regimens.)"""
     if filters.group_by != GroupBy.DRUG_CLASS:
         return F(f"{prefix}drug")
     classes: dict[str, list[str]] = {}
@@ -75,7 +77,9 @@ def grouped(queryset: QuerySet, filters: ReportFilters, prefix: str = "") -> Que
 def row_order(filters: ReportFilters, key: tuple[str | None, str]) -> Any:
     """Rows in vocabulary order: stratum first, then treatment."""
     stratum, treatment = key
-    order = _CLASS_ORDER if filters.group_by == GroupBy.DRUG_CLASS else _DRUG_ORDER
+    order = {GroupBy.DRUG_CLASS: _CLASS_ORDER, GroupBy.REGIMEN: regimens.ORDER}.get(
+        filters.group_by, _DRUG_ORDER
+    )
     return (_stratum_order(filters.stratify, stratum), order[treatment])
 
 
@@ -83,7 +87,11 @@ def labels(filters: ReportFilters, key: tuple[str | None, str]) -> dict[str, Any
     stratum, treatment = key
     return {
         "treatment": treatment,
-        "treatment_label": treatment_label(filters.group_by, treatment),
+        "treatment_label": (
+            regimens.LABELS[treatment]
+            if filters.group_by == GroupBy.REGIMEN
+            else treatment_label(filters.group_by, treatment)
+        ),
         "stratum": stratum,
         "stratum_label": stratum_label(filters.stratify, stratum) if stratum else None,
     }

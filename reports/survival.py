@@ -8,21 +8,29 @@ Kaplan–Meier fitter (reports.statistics). Survival is read at 26, 52 and 104 w
 728 days), with the numbers still at risk then; with `compare=A,B` the log-rank test and the Cox
 hazard ratio of A relative to B. A row of fewer than 5 patients, one of them at a site the viewer
 is not a member of, is suppressed for that viewer (reports.disclosure).
+
+`group_by=regimen` (this report's only grouping beyond drug and drug class) has one row per
+patient instead: their initial regimen, combined up-front or step-up, with the survival of an
+episode of their first treatment day (reports.regimens, where the definition is; Tsuji H et al.,
+Arthritis Rheumatol 2020;72:488–498), so that `serology=mda5&group_by=regimen&compare=combined,
+step_up` compares the two strategies in anti-MDA5 disease.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
 
 from registry.errors import InputError
+from registry.models import TreatmentEpisode
 from registry.vocabularies import Drug, DrugClass
+from reports import regimens
 from reports.disclosure import MIN_PATIENTS, Disclosure, Tally
-from reports.filters import GroupBy, ReportFilters, _one_of, _values
+from reports.filters import GroupBy, ReportFilters, _one_of, _values, parse_filters
 from reports.outcome_groups import SITE, STRATUM, TREATMENT, grouped, labels, row_order
 from reports.selectors import episodes_matching, validate_sites
 from reports.statistics import Comparison, KaplanMeier, SurvivalAt, compare, kaplan_meier
@@ -68,6 +76,16 @@ class SurvivalQuery:
         return pairs
 
 
+def parse_survival_filters(params: Mapping[str, Any] | Any, *, form: bool = False) -> ReportFilters:
+    """The report's filters (reports.filters.parse_filters), `group_by=regimen` allowed: the
+    other parameters are parsed without it, so that their errors are named as anywhere else."""
+    if _values(params, "group_by") != [GroupBy.REGIMEN]:
+        return parse_filters(params, form=form)
+    items = params.lists() if hasattr(params, "lists") else params.items()
+    others = {name: value for name, value in items if name != "group_by"}
+    return replace(parse_filters(others, form=form), group_by=GroupBy.REGIMEN)
+
+
 def parse_survival(params: Mapping[str, Any] | Any, filters: ReportFilters) -> SurvivalQuery:
     """SurvivalQuery from query parameters; InputError naming every bad one."""
     errors: list[tuple[str, str]] = []
@@ -75,13 +93,18 @@ def parse_survival(params: Mapping[str, Any] | Any, filters: ReportFilters) -> S
     time_zero = _one_of(errors, params, "time_zero", tuple(c for c, _ in TIME_ZERO_CHOICES))
     definition = _one_of(errors, params, "definition", rules.LUNG_DEFINITIONS)
     pair = _values(params, "compare")
-    treatments = DrugClass.values if filters.group_by == GroupBy.DRUG_CLASS else Drug.values
+    treatments = {
+        GroupBy.DRUG_CLASS: DrugClass.values,
+        GroupBy.REGIMEN: list(regimens.LABELS),
+    }.get(filters.group_by, Drug.values)
     compared: tuple[str, str] | None = None
     if pair:
         if len(pair) != 2 or pair[0] == pair[1]:
             errors.append(("compare", "Give two different treatments: compare=A,B."))
         elif unknown := [code for code in pair if code not in treatments]:
-            errors.append(("compare", f"Unknown treatment code(s): {', '.join(unknown)}."))
+            by_regimen = filters.group_by == GroupBy.REGIMEN
+            hint = " Grouped by regimen: combined,step_up." if by_regimen else ""
+            errors.append(("compare", f"Unknown treatment code(s): {', '.join(unknown)}.{hint}"))
         else:
             compared = (pair[0], pair[1])
     if errors:
@@ -162,7 +185,8 @@ class _Group:
 
 
 def survival_rows(filters: ReportFilters, query: SurvivalQuery) -> Any:
-    """(treatment, stratum, patient, site, days, event) of the matching episodes."""
+    """(treatment, stratum, patient, site, days, event) of the matching episodes; grouped by
+    regimen, one per patient (reports.regimens)."""
     days, event = ("os_days", "os_event") if query.outcome == OS else ("pfs_days", "pfs_event")
     rows = EpisodeSurvival.objects.filter(
         episode__in=episodes_matching(filters),
@@ -171,6 +195,17 @@ def survival_rows(filters: ReportFilters, query: SurvivalQuery) -> Any:
     )
     if query.outcome == PFS:
         rows = rows.filter(pfs_days__isnull=False)
+    if filters.group_by == GroupBy.REGIMEN:
+        initial = regimens.initial_regimens(
+            TreatmentEpisode.objects.filter(patient__in=rows.values("patient"))
+        )
+        ordered = (
+            grouped(rows, filters, "episode__")
+            # Same-day episodes have the same times: the lowest id makes the choice repeatable.
+            .order_by("patient_id", "episode__start_date", "episode_id")
+            .values_list("patient_id", "episode__start_date", STRATUM, SITE, days, event)
+        )
+        return regimens.per_patient(initial, ordered.iterator(chunk_size=5000))
     return (
         grouped(rows, filters, "episode__")
         .order_by()

@@ -21,8 +21,9 @@ from crf.models import VitalStatus
 from registry.errors import InputError
 from reports import builders, charts, outcome_exports, outcome_pdf
 from reports.disclosure import SUPPRESSED, Disclosure
-from reports.filters import ReportFilters
+from reports.filters import GroupBy, ReportFilters
 from reports.safety import SafetyReport, safety_report
+from reports.selectors import validate_sites
 from reports.services import require_report
 from reports.survival import (
     DEFINITION_CHOICES,
@@ -33,6 +34,7 @@ from reports.survival import (
     SurvivalReport,
     SurvivalRow,
     parse_survival,
+    parse_survival_filters,
     survival_report,
 )
 from reports.survival_chart import survival_chart
@@ -42,7 +44,13 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _survival_request(request: HttpRequest) -> tuple[ReportFilters, SurvivalQuery, list]:
-    filters, errors = _filters(request)
+    # As web.views.reports._filters, with the survival report's own grouping by regimen.
+    errors: list[tuple[str, str]] = []
+    try:
+        filters = parse_survival_filters(request.GET, form=True)
+        validate_sites(filters)
+    except InputError as exc:
+        filters, errors = ReportFilters(), exc.errors
     query = SurvivalQuery()
     try:
         query = parse_survival(request.GET, filters)
@@ -65,6 +73,7 @@ def survival(request: HttpRequest) -> HttpResponse:
     require_report(request.user)
     filters, query, errors = _survival_request(request)
     context = _common(_form_context(filters, errors))
+    context["choices"]["group_by"] = GroupBy.SURVIVAL_CHOICES
     context.update(
         query=query,
         extra_fields="reports/_survival_fields.html",
