@@ -3,6 +3,7 @@ from django.urls import path
 from web.views import (
     auth,
     classification,
+    docs,
     exports,
     invitations,
     outcomes,
@@ -81,4 +82,7 @@ urlpatterns = [
         outcomes.adverse_event_delete_view,
         name="adverse-event-delete",
     ),
+    # The project's documentation (docs/*.md) as pages, public like /api/docs/ (web.views.docs).
+    path("docs/", docs.page, name="docs"),
+    path("docs/<str:name>/", docs.page, name="doc"),
 ]
