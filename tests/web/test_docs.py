@@ -4,6 +4,8 @@ pointing at their URLs, public like the API's schema, and nothing outside docs/ 
 import pytest
 from django.urls import reverse
 
+from api.schema.hooks import _link_citations
+from registry.docs import DOCS_URL, link_html, link_markdown
 from web.views import docs
 
 
@@ -55,3 +57,33 @@ def test_public_without_login_and_in_the_top_bar_when_logged_in(client, coordina
     client.force_login(coordinator)
     html = client.get(reverse("web:patients")).content.decode()
     assert 'href="/docs/">Docs</a>' in html
+
+
+def test_citations_become_links_to_the_section(db):
+    assert DOCS_URL == reverse("web:docs")
+    html = link_html('<b>x</b> (docs/scoring.md §7) and docs/architecture.md "Data flow".')
+    assert html.startswith("&lt;b&gt;x&lt;/b&gt; (")
+    assert '<a href="/docs/scoring/#7-which-visit-a-visit-is-compared-with">' in html
+    heading = "docs/architecture.md &quot;Data flow&quot;"
+    assert f'<a href="/docs/architecture/#data-flow">{heading}</a>' in html
+    assert link_html("docs/nowhere.md §2") == "docs/nowhere.md §2"
+    assert link_markdown("as docs/scoring.md §6 says") == (
+        "as [docs/scoring.md §6](/docs/scoring/#6-the-stateless-calculator) says"
+    )
+
+
+def test_schema_descriptions_link_their_citations():
+    schema = {"paths": {"/x": {"description": "See docs/api.md."}}, "items": [{"description": 1}]}
+    assert _link_citations(schema) == {
+        "paths": {"/x": {"description": "See [docs/api.md](/docs/api/)."}},
+        "items": [{"description": 1}],
+    }
+
+
+def test_definitions_page_links_the_docs(client, db):
+    from tests.factories import SiteFactory
+    from tests.web.conftest import member
+
+    client.force_login(member(SiteFactory(code="MAN"), "investigator", "inv-man"))
+    html = client.get(reverse("reports:definitions")).content.decode()
+    assert 'href="/docs/scoring/"' in html and 'href="/docs/data-dictionary/"' in html

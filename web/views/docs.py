@@ -9,9 +9,7 @@ having an account. Raw HTML in the Markdown is escaped (markdown-it's CommonMark
 
 import re
 from functools import lru_cache
-from pathlib import Path
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -19,20 +17,14 @@ from django.utils.safestring import mark_safe
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-DOCS_DIR = Path(settings.BASE_DIR) / "docs"
+from registry.docs import DOCS_DIR, slug
+
 INDEX = "README"
 # A page's name is a file name of docs/ without ".md": letters, digits and hyphens only, so a
 # request cannot name a path outside the folder.
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # A link to another page of docs/ ("scoring.md#3-...", "./api.md"); anything else is left alone.
 DOC_LINK = re.compile(r"^(?:\./)?([A-Za-z0-9][A-Za-z0-9-]*)\.md(#[^\s]*)?$")
-
-
-def slug(text: str) -> str:
-    """The anchor GitHub gives a heading ("6. Calculator contract" → "6-calculator-contract"), so
-    that one link works both in the repository and here."""
-    text = re.sub(r"[^\w\- ]", "", text.strip().lower())
-    return text.replace(" ", "-")
 
 
 def _page_url(name: str) -> str:
