@@ -267,7 +267,9 @@ SPECTACULAR_SETTINGS = {
         "Submission, read-back and scoring API of the myositis registry. Authenticate with "
         "`Authorization: Token <token>` (`python manage.py api_token USERNAME` issues one) or a "
         "session. Another site's records answer 404 and never appear in lists. Errors are "
-        '`{"detail", "code", "errors": [{"field": JSON path, "message"}]}`.'
+        '`{"detail", "code", "errors": [{"field": JSON path, "message"}]}`. The API guide, '
+        "with a worked submission, is docs/api.md; every field of the submission document is in "
+        "docs/data-dictionary.md."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -88,3 +88,8 @@ def test_definitions_page_links_the_docs(client, db):
     client.force_login(member(SiteFactory(code="MAN"), "investigator", "inv-man"))
     html = client.get(reverse("reports:definitions")).content.decode()
     assert 'href="/docs/scoring/"' in html and 'href="/docs/data-dictionary/"' in html
+
+
+def test_the_api_schema_links_the_guide(client, db):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    assert "[docs/api.md](/docs/api/)" in schema["info"]["description"]
