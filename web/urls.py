@@ -85,4 +85,5 @@ urlpatterns = [
     # The project's documentation (docs/*.md) as pages, public like /api/docs/ (web.views.docs).
     path("docs/", docs.page, name="docs"),
     path("docs/<str:name>/", docs.page, name="doc"),
+    path("docs/examples/<path:path>", docs.example, name="doc-example"),
 ]

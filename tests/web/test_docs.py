@@ -93,3 +93,14 @@ def test_definitions_page_links_the_docs(client, db):
 def test_the_api_schema_links_the_guide(client, db):
     schema = client.get("/api/schema/", {"format": "json"}).json()
     assert "[docs/api.md](/docs/api/)" in schema["info"]["description"]
+
+
+def test_examples_are_served_and_linked(client, db):
+    html = client.get("/docs/api/").content.decode()
+    assert 'href="/docs/examples/api/submission.json"' in html
+    response = client.get("/docs/examples/api/submission.json")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
+    assert b'"patient_id": "MAN-9001"' in b"".join(response.streaming_content)
+    assert client.get("/docs/examples/redcap/README" + ".md").status_code == 200
+    for outside in ("../scoring" + ".md", "../../pyproject.toml", "nope.json"):
+        assert client.get(f"/docs/examples/{outside}").status_code == 404

@@ -9,8 +9,9 @@ having an account. Raw HTML in the Markdown is escaped (markdown-it's CommonMark
 
 import re
 from functools import lru_cache
+from pathlib import Path
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -25,6 +26,8 @@ INDEX = "README"
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # A link to another page of docs/ ("scoring.md#3-...", "./api.md"); anything else is left alone.
 DOC_LINK = re.compile(r"^(?:\./)?([A-Za-z0-9][A-Za-z0-9-]*)\.md(#[^\s]*)?$")
+# docs/examples/: files that the pages link (a submission document, a REDCap project).
+EXAMPLES = "examples/"
 
 
 def _page_url(name: str) -> str:
@@ -45,31 +48,26 @@ def _rewrite(tokens: list[Token]) -> str:
         for child in token.children or ():
             if child.type != "link_open":
                 continue
-            match = DOC_LINK.match(str(child.attrGet("href") or ""))
+            href = str(child.attrGet("href") or "")
+            match = DOC_LINK.match(href)
             if match and (DOCS_DIR / f"{match[1]}.md").is_file():
                 child.attrSet("href", _page_url(match[1]) + (match[2] or ""))
+            elif href.startswith(EXAMPLES):
+                child.attrSet("href", reverse("web:doc-example", args=[href[len(EXAMPLES) :]]))
     return title
 
 
 @lru_cache(maxsize=32)
-def _render(name: str, mtime: float) -> tuple[str, str]:
-    """(title, HTML) of a page; cached until its file changes."""
+def _render(file: str, mtime: float) -> tuple[str, str]:
+    """(title, HTML) of a Markdown file; cached until the file changes."""
     parser = MarkdownIt("commonmark", {"html": False}).enable("table")
-    tokens = parser.parse((DOCS_DIR / f"{name}.md").read_text(encoding="utf-8"))
+    tokens = parser.parse(Path(file).read_text(encoding="utf-8"))
     title = _rewrite(tokens)
     return title, parser.renderer.render(tokens, parser.options, {})
 
 
-def page(request: HttpRequest, name: str | None = None) -> HttpResponse:
-    """`/docs/` is docs/README.md; `/docs/<name>/` is docs/<name>.md."""
-    if name is None:
-        name = INDEX
-    elif not NAME.match(name):  # the index only at /docs/; nothing outside docs/
-        raise Http404
-    path = DOCS_DIR / f"{name}.md"
-    if not path.is_file():
-        raise Http404
-    title, html = _render(name, path.stat().st_mtime)
+def _show(request: HttpRequest, file: Path, current: str) -> HttpResponse:
+    title, html = _render(str(file), file.stat().st_mtime)
     pages = sorted(p.stem for p in DOCS_DIR.glob("*.md") if p.stem != INDEX)
     return render(
         request,
@@ -79,7 +77,30 @@ def page(request: HttpRequest, name: str | None = None) -> HttpResponse:
             "title": title,
             "body": mark_safe(html),  # markdown-it escaped every raw HTML of the source
             "pages": [(p, _page_url(p)) for p in pages],
-            "current": name,
+            "current": current,
             "index_url": _page_url(INDEX),
         },
     )
+
+
+def page(request: HttpRequest, name: str | None = None) -> HttpResponse:
+    """`/docs/` is docs/README.md; `/docs/<name>/` is docs/<name>.md."""
+    if name is None:
+        name = INDEX
+    elif not NAME.match(name):  # the index only at /docs/; nothing outside docs/
+        raise Http404
+    file = DOCS_DIR / f"{name}.md"
+    if not file.is_file():
+        raise Http404
+    return _show(request, file, name)
+
+
+def example(request: HttpRequest, path: str) -> HttpResponse:
+    """A file of docs/examples/: Markdown rendered like a page, anything else as plain text."""
+    root = (DOCS_DIR / EXAMPLES).resolve()
+    file = (root / path).resolve()
+    if not file.is_relative_to(root) or not file.is_file():
+        raise Http404
+    if file.suffix != ".md":
+        return FileResponse(file.open("rb"), content_type="text/plain; charset=utf-8")
+    return _show(request, file, "")
