@@ -1,4 +1,4 @@
-"""Settings, read from the environment (spec/CONTRACTS.md, "Configuration").
+"""Settings, read from the environment (docs/operations.md "Settings").
 
 With nothing set the registry runs embedded: SQLite under the data directory and Celery tasks
 executed eagerly in-process. Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY and
@@ -298,7 +298,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Fail fast when the broker is down at save time: the visit is stored and the sweep scores it
-# later (DESIGN.md "Data flow"), so a web request must not hang waiting for a broker.
+# later (docs/architecture.md "Data flow"), so a web request must not hang waiting for a broker.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 1,

@@ -1,4 +1,4 @@
-"""A visit of the submission document (DESIGN.md) ⇄ model field values.
+"""A visit of the submission document (docs/data-dictionary.md) ⇄ model field values.
 
 `read_visit` validates a visit object and returns the values to store, raising nothing but
 adding every error with its JSON path; `visit_document` renders a stored visit in the same
@@ -100,7 +100,7 @@ def _read_values(errors: Errors, path: str, obj: dict) -> dict[str, Any]:
 
 def _grade(errors: Errors, path: str, value: Any) -> int | None:
     if value is None:
-        return None  # not graded: allowed, the total is then missing (SCORING.md §1)
+        return None  # not graded: allowed, the total is then missing (docs/scoring.md §1)
     return number(errors, path, value, minimum=0, maximum=10, integer=True)
 
 
@@ -119,7 +119,7 @@ def read_mmt8(errors: Errors, path: str, data: Any) -> dict | None:
     values: dict[str, Any] = {"scale": scale, "side": "", "legacy_total": None}
     values.update({column: None for column in MMT_GRADE_COLUMNS})
     if scale == MMT8.Scale.UNILATERAL:
-        side = obj.get("side", "right")  # SCORING.md §1: right side unless it cannot be tested
+        side = obj.get("side", "right")  # docs/scoring.md §1: right side unless it cannot be tested
         side = choice(errors, join(path, "side"), side, MMT8.Side)
         values["side"] = side or "right"
     elif obj.get("side") is not None:
@@ -177,7 +177,7 @@ def read_labs(errors: Errors, path: str, data: Any) -> dict[str, dict] | None:
         for key in ("value", "uln"):
             raw_value = required(errors, lab, epath, key)
             if raw_value is not MISSING:
-                # SCORING.md §1: enzyme values and ULNs must be > 0.
+                # docs/scoring.md §1: enzyme values and ULNs must be > 0.
                 values[key] = number(
                     errors,
                     join(epath, key),
@@ -222,7 +222,7 @@ def read_haq(errors: Errors, path: str, data: Any, instrument: str) -> dict | No
                 continue
             values[key] = number(errors, join(ipath, key), raw, minimum=0, maximum=3, integer=True)
         if not answered:
-            # SCORING.md §5: the index is computed from the answered items; a questionnaire
+            # docs/scoring.md §5: the index is computed from the answered items; a questionnaire
             # without any (aids and help alone, or nothing) is not one.
             errors.add(ipath, "Answer at least one item, or give the score.")
     for key in ("aids", "help"):

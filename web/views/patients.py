@@ -47,7 +47,7 @@ from web.views.common import (
 from web.views.invitations import invitations_of
 from web.views.outcomes import outcomes_context
 
-# ACR/EULAR category thresholds (SCORING.md §3), drawn as guides on the TIS chart.
+# ACR/EULAR category thresholds (docs/scoring.md §3), drawn as guides on the TIS chart.
 TIS_GUIDES = {
     "adult": [(20, "minimal"), (40, "moderate"), (60, "major")],
     "juvenile": [(30, "minimal"), (45, "moderate"), (70, "major")],
