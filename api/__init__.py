@@ -1,1 +1,1 @@
-"""The HTTP API of spec/CONTRACTS.md (Django REST framework): submissions, read-back, calculator."""
+"""The HTTP API of docs/api.md (Django REST framework): submissions, read-back, calculator."""

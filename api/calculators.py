@@ -1,4 +1,4 @@
-"""The stateless calculators: IMACS/ACR-EULAR response (SCORING.md §6) and the 2017 EULAR/ACR
+"""The stateless calculators: IMACS/ACR-EULAR response (docs/scoring.md §6) and the 2017 EULAR/ACR
 classification criteria. They store nothing; the rules are scoring.instruments'."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -18,7 +18,7 @@ class CalculatorView(APIView):
 
     @extend_schema(
         tags=["calculator"],
-        summary="The stateless calculator (SCORING.md §6)",
+        summary="The stateless calculator (docs/scoring.md §6)",
         description="One case, or a list of cases, in; the same shape out, in order. Stores "
         "nothing. Numbers are read exactly as typed.",
         request={"application/json": ref("CalculatorRequest")},

@@ -90,7 +90,8 @@ class MergePatchParser(JSONDocumentParser):
 
 
 class DecimalJSONParser(JSONDocumentParser):
-    """For the calculator: every number exactly as typed (7.3 is 73/10), as SCORING.md requires."""
+    """For the calculator: every number exactly as typed (7.3 is 73/10), as docs/scoring.md
+    requires."""
 
     parse_float = Decimal
 

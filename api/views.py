@@ -171,9 +171,9 @@ class SubmissionView(APIView):
         tags=["submissions"],
         summary="Submit patients and visits (the submission document)",
         description=(
-            "Stores a submission document (DESIGN.md). Each patient with everything nested in "
-            "it is one unit: a patient with any error is stored not at all, the others are "
-            "stored. The answer lists every patient and visit in order with created / updated "
+            "Stores a submission document (docs/data-dictionary.md). Each patient with everything "
+            "nested in it is one unit: a patient with any error is stored not at all, the others "
+            "are stored. The answer lists every patient and visit in order with created / updated "
             "/ unchanged / error, ids, the JSON path and message of every error, and the "
             "scoring status. Re-sending a document changes nothing and duplicates nothing.\n\n"
             "Status: 200 when the document was processed (look at each patient's status: "
@@ -307,7 +307,7 @@ class PatientDetailView(generics.RetrieveAPIView):
 
 
 def _visit_scores(visit_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """The visits' `scores` as the API shows them (spec/CONTRACTS.md)."""
+    """The visits' `scores` as the API shows them (docs/api.md)."""
     if not visit_ids:
         return {}
     scores = scoring_selectors.scores_for_visits(visit_ids)

@@ -1,4 +1,4 @@
-"""Settings, read from the environment (spec/CONTRACTS.md, "Configuration").
+"""Settings, read from the environment (docs/operations.md "Settings").
 
 With nothing set the registry runs embedded: SQLite under the data directory and Celery tasks
 executed eagerly in-process. Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY and
@@ -267,7 +267,9 @@ SPECTACULAR_SETTINGS = {
         "Submission, read-back and scoring API of the myositis registry. Authenticate with "
         "`Authorization: Token <token>` (`python manage.py api_token USERNAME` issues one) or a "
         "session. Another site's records answer 404 and never appear in lists. Errors are "
-        '`{"detail", "code", "errors": [{"field": JSON path, "message"}]}`.'
+        '`{"detail", "code", "errors": [{"field": JSON path, "message"}]}`. The API guide, '
+        "with a worked submission, is docs/api.md; every field of the submission document is in "
+        "docs/data-dictionary.md."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -296,7 +298,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Fail fast when the broker is down at save time: the visit is stored and the sweep scores it
-# later (DESIGN.md "Data flow"), so a web request must not hang waiting for a broker.
+# later (docs/architecture.md "Data flow"), so a web request must not hang waiting for a broker.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 1,

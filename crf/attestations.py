@@ -1,5 +1,5 @@
 """The investigator's attestation that makes a refractory candidate `confirmed` (`refractory_v1`,
-OUTCOMES.md): mimics of myositis and malignancy were excluded. Signed like a visit, by
+docs/outcomes.md): mimics of myositis and malignancy were excluded. Signed like a visit, by
 re-entering the password, and audited."""
 
 from typing import Any

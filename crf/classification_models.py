@@ -17,7 +17,7 @@ def _item(label: str) -> models.BooleanField:
 
 class ClassificationAssessment(models.Model):
     """A patient's baseline assessment for the 2017 EULAR/ACR classification criteria (docs:
-    CLASSIFICATION.md). Field names are the item keys of scoring.instruments.classification;
+    docs/classification.md). Field names are the item keys of scoring.instruments.classification;
     the age at onset is the patient's. Scored per patient by the scoring app."""
 
     class TreatmentResponse(models.TextChoices):

@@ -1,4 +1,4 @@
-"""A visit of the submission document (DESIGN.md) ⇄ model field values.
+"""A visit of the submission document (docs/data-dictionary.md) ⇄ model field values.
 
 `read_visit` validates a visit object and returns the values to store, raising nothing but
 adding every error with its JSON path; `visit_document` renders a stored visit in the same
@@ -67,9 +67,9 @@ CMAS = {"minimum": 0, "maximum": 52, "integer": True}
 PERCENT_PREDICTED = {"minimum": 0, "maximum": 200, "places": 1, "unit": "%"}
 GLUCOCORTICOID = {"minimum": 0, "maximum": 2000, "places": 2, "unit": "mg/day"}
 MMT_GRADE = {"minimum": 0, "maximum": 10, "integer": True}
-# SCORING.md §1: unilateral total 0–80, bilateral 0–150.
+# docs/scoring.md §1: unilateral total 0–80, bilateral 0–150.
 MMT_TOTAL_MAXIMUM = {MMT8.Scale.UNILATERAL: 80, MMT8.Scale.BILATERAL: 150}
-# SCORING.md §1: enzyme values and ULNs must be > 0.
+# docs/scoring.md §1: enzyme values and ULNs must be > 0.
 LAB_VALUE = {
     "minimum": 0,
     "exclusive_minimum": True,
@@ -103,7 +103,7 @@ def _read_values(errors: Errors, path: str, obj: dict) -> dict[str, Any]:
 
 def _grade(errors: Errors, path: str, value: Any) -> int | None:
     if value is None:
-        return None  # not graded: allowed, the total is then missing (SCORING.md §1)
+        return None  # not graded: allowed, the total is then missing (docs/scoring.md §1)
     return number(errors, path, value, **MMT_GRADE)
 
 
@@ -122,7 +122,7 @@ def read_mmt8(errors: Errors, path: str, data: Any) -> dict | None:
     values: dict[str, Any] = {"scale": scale, "side": "", "legacy_total": None}
     values.update({column: None for column in MMT_GRADE_COLUMNS})
     if scale == MMT8.Scale.UNILATERAL:
-        side = obj.get("side", "right")  # SCORING.md §1: right side unless it cannot be tested
+        side = obj.get("side", "right")  # docs/scoring.md §1: right side unless it cannot be tested
         side = choice(errors, join(path, "side"), side, MMT8.Side)
         values["side"] = side or "right"
     elif obj.get("side") is not None:
@@ -213,7 +213,7 @@ def read_haq(errors: Errors, path: str, data: Any, instrument: str) -> dict | No
                 continue
             values[key] = number(errors, join(ipath, key), raw, **HAQ_ANSWER)
         if not answered:
-            # SCORING.md §5: the index is computed from the answered items; a questionnaire
+            # docs/scoring.md §5: the index is computed from the answered items; a questionnaire
             # without any (aids and help alone, or nothing) is not one.
             errors.add(ipath, "Answer at least one item, or give the score.")
     for key in ("aids", "help"):

@@ -1,4 +1,5 @@
-"""Visits and their instruments (DESIGN.md "Domain model"; ranges from spec/SCORING.md)."""
+"""Visits and their instruments (docs/architecture.md "Domain model"; ranges from
+docs/scoring.md)."""
 
 from datetime import date
 from decimal import Decimal
@@ -11,7 +12,7 @@ from django.db.models import Q
 from registry.models import Patient
 
 # Column name of each MMT-8 grade. Neck flexors are graded once (midline); the other seven
-# groups once per side on the bilateral scale (SCORING.md §1).
+# groups once per side on the bilateral scale (docs/scoring.md §1).
 MMT_SIDED_GROUPS = (
     "deltoid",
     "biceps",
@@ -185,7 +186,7 @@ class Visit(models.Model):
 
 
 class MMT8(models.Model):
-    """Manual muscle testing of the 8 IMACS groups, Kendall 0–10 (SCORING.md §1).
+    """Manual muscle testing of the 8 IMACS groups, Kendall 0–10 (docs/scoring.md §1).
 
     Unilateral grades are stored in the columns of the side tested. A legacy total replaces the
     grades when only the total is known.
@@ -299,7 +300,7 @@ class LabResult(models.Model):
         ordering = ["visit_id", "enzyme"]
         constraints = [
             models.UniqueConstraint(fields=["visit", "enzyme"], name="crf_lab_visit_enzyme"),
-            # SCORING.md §1: enzyme values and ULNs must be > 0.
+            # docs/scoring.md §1: enzyme values and ULNs must be > 0.
             models.CheckConstraint(condition=Q(value__gt=0), name="crf_lab_value_positive"),
             models.CheckConstraint(condition=Q(uln__gt=0), name="crf_lab_uln_positive"),
         ]
@@ -315,7 +316,7 @@ class LabResult(models.Model):
 class HAQ(models.Model):
     """HAQ-DI (adults, 20 items) or CHAQ (juveniles, 30 items), or a legacy index.
 
-    Aids/devices and help are recorded per category (SCORING.md §5); CHAQ items may be marked
+    Aids/devices and help are recorded per category (docs/scoring.md §5); CHAQ items may be marked
     not applicable, which excludes them rather than scoring them 0.
     """
 
@@ -507,7 +508,7 @@ class DataQuery(models.Model):
 class RefractoryAttestation(models.Model):
     """An investigator's signed statement that mimics of myositis and malignancy were excluded
     for a patient: with a refractory candidate status it makes the status `confirmed`
-    (`refractory_v1`, OUTCOMES.md). Signed like a visit, by re-entering the password (21 CFR
+    (`refractory_v1`, docs/outcomes.md). Signed like a visit, by re-entering the password (21 CFR
     11.200(a)); who, when, what was stated and what the signature means are kept verbatim."""
 
     class Meaning(models.TextChoices):

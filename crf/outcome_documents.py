@@ -2,7 +2,7 @@
 
 Readers in the manner of registry/documents.py (every error with its JSON path, nothing raised),
 and the same records rendered back in the document's shape for the patient API, so that what a
-site sends and what it reads back are one format (spec/OUTCOMES.md "In the submission document").
+site sends and what it reads back are one format (docs/outcomes.md "In the submission document").
 Rules spanning fields of one record (death fields only when dead, serious exactly with a
 criterion, …) are the models' clean(), which the writers run and name by the same keys.
 """

@@ -1,4 +1,4 @@
-"""Vital status, lung disease, HRCT assessments and adverse events (issue 14, spec/OUTCOMES.md).
+"""Vital status, lung disease, HRCT assessments and adverse events (issue 14, docs/outcomes.md).
 
 Imported by crf/models.py, so that Django and the migrations see the models; the services are
 crf/outcomes.py. Codes are the submission document's codes: extend, never rename.
@@ -399,7 +399,7 @@ class AdverseEventRelation(models.Model):
         WITHDRAWN = "withdrawn", "Withdrawn"
         NOT_APPLICABLE = "not_applicable", "Not applicable"
 
-    # Related in the safety reports' sense (OUTCOMES.md "Safety").
+    # Related in the safety reports' sense (docs/outcomes.md "Safety").
     RELATED = ("possible", "probable", "definite")
 
     adverse_event = models.ForeignKey(

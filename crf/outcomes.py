@@ -1,7 +1,7 @@
 """Write services for vital status, lung status, HRCT assessments and adverse events (issue 14).
 
-Like every write service (DESIGN.md "Data flow"): the model's own rules (full_clean), the rules
-that span records (a fatal adverse event needs the patient dead on or after its onset; the
+Like every write service (docs/architecture.md "Data flow"): the model's own rules (full_clean), the
+rules that span records (a fatal adverse event needs the patient dead on or after its onset; the
 suspect treatment episodes are the patient's own), the write with its audit events in the same
 transaction, a reason for correcting or deleting recorded values once the patient has data past
 draft (registry.services.reason_required), and a request for scoring on commit: the derived

@@ -1,7 +1,7 @@
 """Write services for visits and their instruments (a whole patient document: crf.submission).
 
-One function per operation (DESIGN.md "Data flow"): validate, write the visit and its instruments
-in one transaction with their audit events, and ask for scoring after commit.
+One function per operation (docs/architecture.md "Data flow"): validate, write the visit and its
+instruments in one transaction with their audit events, and ask for scoring after commit.
 """
 
 from dataclasses import replace

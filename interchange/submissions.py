@@ -1,5 +1,5 @@
-"""The bulk submission of DESIGN.md "Submission document": one service, used by the API view and
-by the importers (interchange.odm), which turn their formats into the same documents.
+"""The bulk submission of docs/data-dictionary.md "Submission document": one service, used by the
+API view and by the importers (interchange.odm), which turn their formats into the same documents.
 
 Each patient with everything nested in it is one unit, read once and stored all or nothing by
 the patient-document writer (crf.submission): new patients together, unchanged ones answered

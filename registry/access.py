@@ -1,4 +1,4 @@
-"""Who may see and do what at which site (DESIGN.md "Roles"): the one place that says so.
+"""Who may see and do what at which site (docs/architecture.md "Roles"): the one place that says so.
 
 Every path that shows or changes site data — API, web pages, reports, downloads, the review
 services of crf, the admin — asks here, so that the rule "anyone without a membership of a site

@@ -1,4 +1,5 @@
-"""Reading the submission document (DESIGN.md): strict, with the JSON path of every error.
+"""Reading the submission document (docs/data-dictionary.md): strict, with the JSON path of every
+error.
 
 Unknown keys, wrong types and out-of-range values are errors, never silently dropped or coerced,
 because a site's script that misspells a field must learn it at once rather than lose data.
@@ -484,7 +485,7 @@ def read_treatment(errors: Errors, path: str, data: Any, born: date | None) -> d
 
 
 def read_stop_reason(errors: Errors, path: str, obj: Mapping) -> dict[str, str]:
-    """`stop_reason` as a code (OUTCOMES.md), or free text read as the code it plainly means
+    """`stop_reason` as a code (docs/outcomes.md), or free text read as the code it plainly means
     (registry.vocabularies.stop_reason_code), else `other` keeping the text; the other text only
     beside `other`. The same text always gives the same values: re-sending changes nothing."""
     raw = text(errors, join(path, "stop_reason"), obj.get("stop_reason"), max_length=200)

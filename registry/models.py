@@ -159,7 +159,7 @@ class Patient(models.Model):
 
     @property
     def population(self) -> str:
-        """Adult or juvenile by age at symptom onset (SCORING.md §3, DESIGN.md)."""
+        """Adult or juvenile by age at symptom onset (docs/scoring.md §3)."""
         return population_for(self.birth_year, self.birth_month, self.onset_date)
 
     def clean(self) -> None:

@@ -1,4 +1,5 @@
-"""The one-way hook of DESIGN.md: lower apps announce changes, higher apps listen.
+"""The one-way hook of docs/architecture.md "The one-way rule": lower apps announce changes, higher
+apps listen.
 
 `scoring_inputs_changed` is sent after commit with the ids of the patients whose scores may have
 changed (any visit or instrument, which visit is the baseline, a treatment episode's dates, the

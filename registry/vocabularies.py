@@ -1,4 +1,5 @@
-"""Controlled vocabularies of the registry: the codes of the submission document (DESIGN.md).
+"""Controlled vocabularies of the registry: the codes of the submission document
+(docs/data-dictionary.md).
 
 Codes are a contract with the sites: extend, never rename. Labels are for people.
 """
@@ -72,7 +73,7 @@ class AntibodyMethod(models.TextChoices):
 
 
 class SerologyGroup(models.TextChoices):
-    """Derived per patient from positive myositis-specific antibodies (CLINICAL_CONTEXT.md)."""
+    """Derived per patient from positive myositis-specific antibodies (docs/clinical-context.md)."""
 
     ANTISYNTHETASE = "antisynthetase", "Anti-synthetase"
     MDA5 = "mda5", "Anti-MDA5"
@@ -188,7 +189,7 @@ class Route(models.TextChoices):
 
 
 class StopReason(models.TextChoices):
-    """Why a treatment episode was stopped (OUTCOMES.md): free text only beside `other`."""
+    """Why a treatment episode was stopped (docs/outcomes.md): free text only beside `other`."""
 
     COMPLETED = "completed", "Course completed"
     INEFFICACY = "inefficacy", "Inefficacy"

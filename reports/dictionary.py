@@ -26,8 +26,8 @@ RULES: tuple[tuple[str, str], ...] = (
     ),
     (
         "Baseline of an episode",
-        "The latest visit from 30 days before the start date up to the start date (DESIGN.md). "
-        "Without such a visit the episode has no baseline and is not evaluable.",
+        "The latest visit from 30 days before the start date up to the start date (docs/scoring.md "
+        "§7). Without such a visit the episode has no baseline and is not evaluable.",
     ),
     (
         "Follow-up visits of an episode",

@@ -10,7 +10,7 @@ docs: OUTCOMES "Trial-style endpoints". An endpoint (reports.models.EndpointDefi
 - `consecutive`: the measure must also hold at the episode's visit just before that one (its
   previous scored follow-up visit, wherever it falls): two consecutive visits;
 - `deterioration`: a confirmed deterioration (ProDERM worsening at two consecutive visits,
-  SCORING.md §4) at a visit up to the horizon (or up to the evaluated visit when it comes after
+  docs/scoring.md §4) at a visit up to the horizon (or up to the evaluated visit when it comes after
   the horizon) makes a non-responder.
 
 Per episode the answer is True (responder), False (non-responder) or None (not evaluable: no

@@ -33,7 +33,7 @@ from scoring.instruments import ADULT, JUVENILE
 from scoring.instruments.population import JUVENILE_BEFORE_AGE
 from scoring.planning import EPISODE_WINDOW
 
-# DESIGN.md "References for a response": an episode's baseline is the latest visit from 30 days
+# docs/scoring.md §7: an episode's baseline is the latest visit from 30 days
 # before its start up to the start; its scored visits run to 30 days after the stop date.
 EPISODE_WINDOW_DAYS = EPISODE_WINDOW.days
 
@@ -83,9 +83,9 @@ class DaysBetween(Func):
 def population(prefix: str = "") -> Expression:
     """Adult or juvenile by the age at symptom onset, as SQL (scoring.instruments.population_for).
 
-    Registry rule (DESIGN.md): whole years from the first day of the birth month; juvenile when
-    under 18. Born on day 1, a year's birthday has been reached once its month has begun, so the
-    age is the difference of the years less one when the onset month comes before the birth
+    Registry rule (docs/scoring.md §3): whole years from the first day of the birth month; juvenile
+    when under 18. Born on day 1, a year's birthday has been reached once its month has begun, so
+    the age is the difference of the years less one when the onset month comes before the birth
     month. `prefix` is the lookup path to the patient ("patient__" from an episode).
     """
     onset = f"{prefix}onset_date"

@@ -1,7 +1,8 @@
 """Export jobs: XLSX and PDF reports built by a Celery task while the investigator watches.
 
 The built file is kept in the database rather than on a disk: the worker that builds it and the
-web server that hands it out may run on different machines (DESIGN.md "Production").
+web server that hands it out may run on different machines (docs/operations.md "Production
+topology").
 """
 
 from django.conf import settings

@@ -2,7 +2,7 @@
 
 The rows of the episodes are streamed once from one query and folded into one accumulator per
 group (constant memory per group, plus the values whose medians and Kaplan–Meier estimate are
-wanted). Which episodes count for what (DESIGN.md, issue 7):
+wanted). Which episodes count for what (docs/scoring.md §7, issue 7):
 
 - episodes: every treatment episode that matches the filters (the period: its start date);
 - with baseline: a visit from 30 days before the start up to the start;

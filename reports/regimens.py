@@ -1,5 +1,5 @@
 """A patient's initial regimen, combined up-front or step-up: the survival report's
-`group_by=regimen` (docs OUTCOMES.md "Survival analyses": combined up-front therapy vs step-up in
+`group_by=regimen` (docs/outcomes.md "Survival analyses": combined up-front therapy vs step-up in
 anti-MDA5 disease).
 
 Anti-MDA5 rapidly progressive lung disease is treated either with a combination from the start

@@ -1,4 +1,4 @@
-"""Safety by treatment (docs OUTCOMES.md "Safety"), shaped like the ProDERM safety table
+"""Safety by treatment (docs/outcomes.md "Safety"), shaped like the ProDERM safety table
 (Aggarwal R et al., Arthritis Res Ther 2024;26:27): per drug (or class, and stratum) the patients
 exposed and their exposure in patient-years, the patients with at least one treatment-emergent
 adverse event — any, serious, related (possible, probable, definite), leading to withdrawal,

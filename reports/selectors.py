@@ -1,7 +1,7 @@
 """Reads of the reports: treatment episodes with their outcomes, in set-based queries.
 
 One query gives every treatment episode of a report with its outcome columns (`episode_outcomes`):
-the episode's reference visits come from the visits (DESIGN.md "References for a response"), its
+the episode's reference visits come from the visits (docs/scoring.md §7), its
 responses from the response records the scoring pipeline linked to it (scoring.ResponseEpisode),
 aggregated per episode in the database. A link counts only while it holds for the episode as it is
 now (reports.expressions.measures_episode): a signed visit's records keep the links they were

@@ -1,4 +1,5 @@
-"""Write services of the reports: export jobs (create, build). STYLE.md 2 and 6.
+"""Write services of the reports: export jobs (create, build). docs/architecture.md, conventions 2
+and 6.
 
 An XLSX or PDF report of the whole registry takes a while to build, so the page creates a job
 and a Celery task builds it (reports.tasks), updating the job's progress as it goes; the page

@@ -1,4 +1,4 @@
-"""Survival by treatment (docs OUTCOMES.md "Survival analyses"): Kaplan–Meier estimates of
+"""Survival by treatment (docs/outcomes.md "Survival analyses"): Kaplan–Meier estimates of
 overall or progression-free survival of the treatment episodes that match the report's filters.
 
 The times are those the scoring pipeline stored per episode and time zero (scoring.EpisodeSurvival:

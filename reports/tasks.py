@@ -1,4 +1,5 @@
-"""Celery tasks of the reports: adapters that take an id and call one service (STYLE.md 6)."""
+"""Celery tasks of the reports: adapters that take an id and call one service
+(docs/architecture.md, conventions 6)."""
 
 from __future__ import annotations
 

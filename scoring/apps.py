@@ -8,8 +8,8 @@ class ScoringConfig(AppConfig):
     verbose_name = "Scoring: IMACS and ACR/EULAR response"
 
     def ready(self) -> None:
-        # The one-way hook of DESIGN.md: registry and crf announce changes through these signals;
-        # they never import the scoring app.
+        # The one-way hook of docs/architecture.md "The one-way rule": registry and crf announce
+        # changes through these signals; they never import the scoring app.
         from django.db.models.signals import pre_delete
 
         from registry.models import TreatmentEpisode

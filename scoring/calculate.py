@@ -1,4 +1,4 @@
-"""``python -m scoring.calculate [FILE]`` — the stateless calculator of SCORING.md §6.
+"""``python -m scoring.calculate [FILE]`` — the stateless calculator of docs/scoring.md §6.
 
 Reads one case or a list of cases as JSON from FILE (stdin when omitted), writes the results as
 JSON on stdout and exits 0; on invalid input writes one ``error: <field>: <message>`` line per

@@ -1,5 +1,5 @@
 """Planning of a patient's classification record (2017 EULAR/ACR criteria, docs:
-CLASSIFICATION.md), pure: the inputs it is computed from, the items derived from the patient's
+docs/classification.md), pure: the inputs it is computed from, the items derived from the patient's
 data, its fingerprint and its result. Plain data in (scoring.planning.PatientInputs as
 scoring.selectors reads it), plain data out; no database and no Django.
 

@@ -60,7 +60,7 @@ def _input_error(patient: PatientInputs, comparison: Comparison, algorithm: str)
 
 
 class Scorer:
-    """Scores one patient's comparisons, pairing each two visits once (SCORING.md §1: which
+    """Scores one patient's comparisons, pairing each two visits once (docs/scoring.md §1: which
     strength measure and which enzyme are compared). The DOI, the TIS and the worsening of a
     comparison share its pairing, and a visit's worsening is reused as the next visit's
     "previous"."""
@@ -125,9 +125,9 @@ class Scorer:
         return found
 
     def _worsening(self, comparison: Comparison) -> Outcome:
-        # SCORING.md §4: confirmed when worsening (against the reference) holds at this visit and
-        # at the previous one — as scoring.instruments.confirmed_deterioration, with each visit's
-        # worsening computed once.
+        # docs/scoring.md §4: confirmed when worsening (against the reference) holds at this visit
+        # and at the previous one — as scoring.instruments.confirmed_deterioration, with each
+        # visit's worsening computed once.
         current = self._worsened(comparison.reference, comparison.visit)
         previous = None
         if comparison.previous is not None:

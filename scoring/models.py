@@ -1,6 +1,6 @@
 """Response records: one per (visit, reference visit, algorithm), with the inputs they used.
 
-DESIGN.md "Data flow" 2 and "Domain model". A record is derived data: the scoring tasks
+docs/architecture.md "Data flow" 2 and "Domain model". A record is derived data: the scoring tasks
 (scoring/tasks.py → scoring/services.py) are its only writers, and it can always be rebuilt from
 the clinical data by `rescore`. The inputs it was computed from are stored beside the result, with a
 fingerprint of them, so that anyone can see what a score was based on and the reconciliation sweep
@@ -21,7 +21,7 @@ from scoring.instruments import refractory
 
 class ResponseRecord(models.Model):
     class Algorithm(models.TextChoices):
-        # Identifiers of spec/SCORING.md: a change of rule is a new identifier, never a silent
+        # Identifiers of docs/scoring.md: a change of rule is a new identifier, never a silent
         # change of old results.
         IMACS_DOI = planning.DOI, "IMACS definition of improvement (2004)"
         ACR_EULAR = planning.TIS, "ACR/EULAR total improvement score (2016)"
@@ -47,7 +47,7 @@ class ResponseRecord(models.Model):
     )
     reference_visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="+")
     # Only for the worsening algorithm: the visit before this one after the same reference
-    # (SCORING.md §4, "confirmed when it holds at two consecutive visits").
+    # (docs/scoring.md §4, "confirmed when it holds at two consecutive visits").
     previous_visit = models.ForeignKey(
         Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -64,7 +64,7 @@ class ResponseRecord(models.Model):
     # Digest of inputs, algorithm, reference kind, episodes and the pipeline revision
     # (scoring.planning.REVISION): the sweep compares it with the digest of the current data.
     fingerprint = models.CharField(max_length=32, blank=True)
-    # The calculator's JSON for this algorithm (spec/SCORING.md §6): every per-measure detail.
+    # The calculator's JSON for this algorithm (docs/scoring.md §6): every per-measure detail.
     result = models.JSONField(null=True, blank=True)
     # Query columns copied from `result`, so that reports filter and count in the database.
     met = models.BooleanField(
@@ -85,7 +85,8 @@ class ResponseRecord(models.Model):
     class Meta:
         ordering = ["visit_id", "reference_visit_id", "algorithm"]
         constraints = [
-            # DESIGN.md: one record per (visit, reference visit, algorithm); tasks upsert on it.
+            # docs/scoring.md §7: one record per (visit, reference visit, algorithm); tasks upsert
+            # on it.
             models.UniqueConstraint(
                 fields=["visit", "reference_visit", "algorithm"], name="scoring_record_unique"
             ),
@@ -117,7 +118,7 @@ class ResponseRecord(models.Model):
 
 class ResponseEpisode(models.Model):
     """A treatment episode whose response a record measures (its baseline is the record's
-    reference and the visit falls in the episode's window, DESIGN.md "References")."""
+    reference and the visit falls in the episode's window, docs/scoring.md §7)."""
 
     # Derived links: they go with the record, and with the episode when it is deleted (the
     # patient is re-scored after that commit).
@@ -138,8 +139,8 @@ class ResponseEpisode(models.Model):
 
 
 class RefractoryRecord(models.Model):
-    """A patient's refractory status under a definition (`refractory_v1`, OUTCOMES.md), as of the
-    patient's latest recorded date, with the qualifying episodes, the parameters and the inputs
+    """A patient's refractory status under a definition (`refractory_v1`, docs/outcomes.md), as of
+    the patient's latest recorded date, with the qualifying episodes, the parameters and the inputs
     it was computed from. Derived like a response record: written by scoring.services in the pass
     that scores the patient, recomputed when its inputs' fingerprint changes, audited."""
 
@@ -218,7 +219,7 @@ class EpisodeRefractory(models.Model):
 
 
 class ClassificationRecord(models.Model):
-    """A patient's 2017 EULAR/ACR classification (docs: CLASSIFICATION.md), derived from its
+    """A patient's 2017 EULAR/ACR classification (docs/classification.md), derived from its
     classification assessment, age at onset, antibody panel and earliest visit's enzymes by
     scoring.classifying; written by scoring.services like the response records."""
 

@@ -1,4 +1,4 @@
-"""Derived outcomes (docs OUTCOMES.md): follow-up, lung progression, survival times and
+"""Derived outcomes (docs/outcomes.md): follow-up, lung progression, survival times and
 treatment-emergent adverse events, per patient and treatment episode.
 
 Imported by scoring/models.py, so that Django and the migrations see the models. Written only by

@@ -1,4 +1,4 @@
-"""The writer of derived outcomes (docs OUTCOMES.md): the rules are scoring.instruments.outcomes,
+"""The writer of derived outcomes (docs/outcomes.md): the rules are scoring.instruments.outcomes,
 the rows scoring.outcome_models.
 
 Called by scoring.services.score_patients in the pass that scores the patients (under their
@@ -200,7 +200,8 @@ class _Writes:
 def _by_patient(model: type[Model], ids: list[int], key: tuple[str, ...]) -> dict[int, dict]:
     rows: dict[int, dict[tuple[Any, ...], Model]] = defaultdict(dict)
     for row in model._default_manager.filter(patient_id__in=ids):
-        rows[row.patient_id][tuple(getattr(row, name) for name in key)] = row  # type: ignore[attr-defined]
+        # type: ignore[attr-defined]
+        rows[row.patient_id][tuple(getattr(row, name) for name in key)] = row
     return rows
 
 

@@ -2,9 +2,9 @@
 computed from, and the fingerprint it must carry to be current.
 
 Plain data in (the values scoring.selectors reads), plain data out; no database and no Django, so
-every rule here is tested without either. The reference rules (DESIGN.md "References for a
-response") are in `plan_comparisons`; everything that decides whether a record is current goes
-through `expected_rows`, so the tasks, the sweep, `scoring_status` and the API agree on it.
+every rule here is tested without either. The reference rules (docs/scoring.md §7) are in
+`plan_comparisons`; everything that decides whether a record is current goes through
+`expected_rows`, so the tasks, the sweep, `scoring_status` and the API agree on it.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from scoring.instruments import (
 
 # Bump when this pipeline's own code changes what a record holds for the same data (a fix in how
 # inputs are read, say): every fingerprint changes and the sweep re-scores the registry. A change
-# of a clinical rule is a new algorithm identifier instead (spec/SCORING.md).
+# of a clinical rule is a new algorithm identifier instead (docs/scoring.md).
 REVISION = 1
 
-# DESIGN.md "References for a response": an episode's baseline is the latest visit from 30 days
+# docs/scoring.md §7: an episode's baseline is the latest visit from 30 days
 # before its start up to the start; its scored visits run to 30 days after the stop date.
 EPISODE_WINDOW = timedelta(days=30)
 
@@ -52,8 +52,8 @@ TREATMENT_REFERENCE = "treatment"
 # The visit kind that makes a visit the patient's baseline (crf's Visit.Kind.BASELINE).
 BASELINE_VISIT = "baseline"
 
-# SCORING.md §1: units U/L; 1 µkat/L = 60 U/L (crf's LabResult.Unit). Value and ULN are converted
-# together, so the value/ULN ratio that is scored is the same in either unit.
+# docs/scoring.md §1: units U/L; 1 µkat/L = 60 U/L (crf's LabResult.Unit). Value and ULN are
+# converted together, so the value/ULN ratio that is scored is the same in either unit.
 UNIT_FACTORS: dict[str, int] = {"U/L": 1, "ukat/L": 60}
 
 
@@ -77,7 +77,7 @@ class EpisodeKey:
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
-    """One visit scored against one reference visit, and why (DESIGN.md "References")."""
+    """One visit scored against one reference visit, and why (docs/scoring.md §7)."""
 
     visit: int
     reference: int
@@ -234,7 +234,7 @@ def patient_inputs(
     """A patient's inputs before its visits are added: the population, or why it is unknown."""
     population, population_error, age = None, "", None
     try:
-        # Adult or juvenile by age at symptom onset (SCORING.md §3), as Patient.population.
+        # Adult or juvenile by age at symptom onset (docs/scoring.md §3), as Patient.population.
         population = population_for(birth_year, birth_month, onset)
         age = age_in_years(birth_year, birth_month, onset)
     except InstrumentError as exc:
@@ -327,7 +327,7 @@ class ExpectedRow:
 
 
 def row_inputs(patient: PatientInputs, comparison: Comparison, algorithm: str) -> dict[str, Any]:
-    """The inputs stored on a record: exactly what `algorithm` is given (SCORING.md §2–§4)."""
+    """The inputs stored on a record: exactly what `algorithm` is given (docs/scoring.md §2–§4)."""
     by_id = patient.by_id
     inputs: dict[str, Any] = {}
     if algorithm == TIS:

@@ -1,4 +1,4 @@
-"""The writer of refractory statuses (`refractory_v1`, OUTCOMES.md): the rule is
+"""The writer of refractory statuses (`refractory_v1`, docs/outcomes.md): the rule is
 scoring.instruments.refractory, its inputs are read by scoring.selectors.refractory_inputs.
 
 Called by scoring.services.score_patients in the pass that scores the patients (under their

@@ -2,7 +2,7 @@
 visit), holding the three algorithms' results, pure.
 
 scoring.selectors builds them from the stored records (`scores_for_visits`) or from a dry run
-(`preview_scores`); the API sends `VisitScore.as_json()` (spec/CONTRACTS.md, a visit's `scores`),
+(`preview_scores`); the API sends `VisitScore.as_json()` (docs/api.md, a visit's `scores`),
 the pages read the attributes.
 """
 
@@ -34,7 +34,7 @@ class VisitScore:
     status: str  # PENDING, DONE or FAILED (the worst of the records'), or PREVIEW
     error: str = ""  # the records' errors, "; "-joined
     computed_at: datetime | None = None  # the latest of the records'
-    # The calculator's JSON of each algorithm (spec/SCORING.md §6), None when not computed.
+    # The calculator's JSON of each algorithm (docs/scoring.md §6), None when not computed.
     imacs_doi: dict[str, Any] | None = None
     acr_eular: dict[str, Any] | None = None
     worsening: dict[str, Any] | None = None
@@ -48,7 +48,7 @@ class VisitScore:
         return self.status == FAILED
 
     def as_json(self) -> dict[str, Any]:
-        """The API's response record (spec/CONTRACTS.md, visits' `scores`)."""
+        """The API's response record (docs/api.md, visits' `scores`)."""
         return {
             "reference_visit": {"id": self.reference_id, "date": self.reference_date.isoformat()},
             "reference_kind": self.reference_kind,

@@ -1,5 +1,5 @@
-"""Write services of the scoring app: store response records (DESIGN.md "Data flow" 2), mark
-them pending, delete them with what they were computed from.
+"""Write services of the scoring app: store response records (docs/architecture.md "Data flow" 2),
+mark them pending, delete them with what they were computed from.
 
 The stages of a scoring run: scoring.selectors reads a patient's inputs and stored records,
 scoring.planning says which records the inputs call for and with which fingerprint,

@@ -1,4 +1,5 @@
-"""Celery tasks of the scoring app: adapters that take ids and call one service (STYLE.md 6).
+"""Celery tasks of the scoring app: adapters that take ids and call one service
+(docs/architecture.md, conventions 6).
 
 Every change that can alter a score is announced after its commit (registry.signals); the
 receiver here marks the patient's records pending and queues `score_patients`. Tasks are

@@ -5,8 +5,9 @@ import pytest
 from api.schema import SUBMISSION_EXAMPLE
 from registry.audit import Actor
 
-# The patient and visit of DESIGN.md's submission document example, used across the tests: the
-# API's own example (its OpenAPI schema shows it), copied so that no test can change that.
+# The patient and visit of docs/data-dictionary.md's submission document example, used across the
+# tests: the API's own example (its OpenAPI schema shows it), copied so that no test can change
+# that.
 EXAMPLE_PATIENT = copy.deepcopy(SUBMISSION_EXAMPLE["patients"][0])
 EXAMPLE_VISIT = EXAMPLE_PATIENT["visits"][0]
 

@@ -1,6 +1,6 @@
 """The rows of the explain view: per core set measure, the two visits' values, the IMACS percent
 change, the ACR/EULAR percent improvement with what it is a percentage of, and why a measure is
-missing (SCORING.md §§1–3)."""
+missing (docs/scoring.md §§1–3)."""
 
 from typing import Any
 
@@ -49,7 +49,7 @@ def _strength_instrument(score: Score) -> str | None:
 
 
 def tis_basis(key: str, score: Score, reference: Visit | None) -> str:
-    """What the ACR/EULAR percent improvement of `key` is a percentage of (SCORING.md §3): the
+    """What the ACR/EULAR percent improvement of `key` is a percentage of (docs/scoring.md §3): the
     scale's range for the bounded measures, the reference value for the enzyme."""
     if key in VAS_KEYS:
         return f"of the 0–{SCALE_RANGE[key]} cm range"
@@ -103,7 +103,7 @@ def explain_rows(score: Score, reference: Visit | None, visit: Visit) -> list[di
         reference_value = measure_value(reference, key, score)
         value = measure_value(visit, key, score)
         missing = key in missing_keys or doi.get("status") == "missing"
-        # SCORING.md §2: from a reference value of 0 the relative change is undefined.
+        # docs/scoring.md §2: from a reference value of 0 the relative change is undefined.
         zero_reference = (
             not missing and bool(doi.get("status")) and doi.get("percent_change") is None
         )

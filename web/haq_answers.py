@@ -1,7 +1,7 @@
 """A HAQ-DI or CHAQ as it was entered, item by item, for the visit page: a monitor compares it
 with the paper questionnaire (source data verification), so every answer is shown as given,
 unanswered items as blank, with each category's aids/devices and help and its score
-(SCORING.md §5: the highest answer, raised to 2 by an aid or help)."""
+(docs/scoring.md §5: the highest answer, raised to 2 by an aid or help)."""
 
 from typing import Any
 

@@ -1,6 +1,6 @@
-"""Words shown to people for the codes of the instruments (codes are the document's; DESIGN.md
-"Vocabularies": labels are the UI's business). Item wordings follow the published forms: HAQ-DI
-(Fries 1980, Stanford) and CHAQ (Singh 1994)."""
+"""Words shown to people for the codes of the instruments (codes are the document's;
+docs/data-dictionary.md "Codes": labels are the UI's business). Item wordings follow the
+published forms: HAQ-DI (Fries 1980, Stanford) and CHAQ (Singh 1994)."""
 
 from crf.models import MMT8
 
@@ -33,7 +33,7 @@ ENZYME_LABELS = {
     "alt": "ALT",
 }
 
-# The six IMACS core set measures, in the order of SCORING.md §1.
+# The six IMACS core set measures, in the order of docs/scoring.md §1.
 MEASURE_LABELS = {
     "physician_global": "Physician global activity",
     "patient_global": "Patient global activity",

@@ -7,7 +7,7 @@ from registry.models import Patient
 from scoring.instruments import JUVENILE
 from web.charts import Band, line_chart
 
-# ACR/EULAR category thresholds (SCORING.md §3), drawn as guides on the TIS chart.
+# ACR/EULAR category thresholds (docs/scoring.md §3), drawn as guides on the TIS chart.
 TIS_GUIDES = {
     "adult": [(20, "minimal"), (40, "moderate"), (60, "major")],
     "juvenile": [(30, "minimal"), (45, "moderate"), (70, "major")],

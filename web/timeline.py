@@ -2,7 +2,7 @@
 
 Scores come from scoring's selectors: per visit, one `VisitScore` per reference visit with its
 `status` (pending/done/failed) and the calculator's `imacs_doi` / `acr_eular` objects
-(spec/SCORING.md §6).
+(docs/scoring.md §6).
 """
 
 from dataclasses import dataclass, field

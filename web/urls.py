@@ -3,6 +3,7 @@ from django.urls import path
 from web.views import (
     auth,
     classification,
+    docs,
     exports,
     invitations,
     outcomes,
@@ -84,4 +85,8 @@ urlpatterns = [
         outcomes.adverse_event_delete_view,
         name="adverse-event-delete",
     ),
+    # The project's documentation (docs/*.md) as pages, public like /api/docs/ (web.views.docs).
+    path("docs/", docs.page, name="docs"),
+    path("docs/<str:name>/", docs.page, name="doc"),
+    path("docs/examples/<path:path>", docs.example, name="doc-example"),
 ]

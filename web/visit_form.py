@@ -1,4 +1,4 @@
-"""The one-page visit form ⇄ the visit document of DESIGN.md.
+"""The one-page visit form ⇄ the visit document of docs/data-dictionary.md.
 
 Every input is named by the JSON path of its value in the document ("mmt8.deltoid.right",
 "labs.ck.uln", "haq.items.walk"), so an error the service reports at a path lands on the input of
@@ -113,7 +113,7 @@ class VisitForm:
         if haq is not None:
             self.instrument = haq.instrument
         else:
-            # SCORING.md §5: the CHAQ for juvenile onset (age at onset under 18), else the HAQ.
+            # docs/scoring.md §5: the CHAQ for juvenile onset (age at onset under 18), else the HAQ.
             self.instrument = (
                 HAQ.Instrument.CHAQ if patient.population == JUVENILE else HAQ.Instrument.HAQ
             )

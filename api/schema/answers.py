@@ -36,12 +36,12 @@ SCORES = {
 ALGORITHM_RESULT = {
     "type": "object",
     "nullable": True,
-    "description": "Shaped as the calculator's output (SCORING.md §6); null until computed.",
+    "description": "Shaped as the calculator's output (docs/scoring.md §6); null until computed.",
 }
 RESPONSE_RECORD = {
     "type": "object",
     "description": "The responses of a visit against one reference visit: the IMACS DOI and the "
-    "ACR/EULAR TIS (shaped as the calculator's output, SCORING.md §6) and ProDERM worsening.",
+    "ACR/EULAR TIS (shaped as the calculator's output, docs/scoring.md §6) and ProDERM worsening.",
     "properties": {
         "reference_visit": {
             "type": "object",
@@ -206,7 +206,7 @@ REFRACTORY = {
                 "description": "`candidate`: a glucocorticoid course and an immunosuppressant "
                 "course failed or were not tolerated; `confirmed`: in addition an investigator "
                 "attested that mimics and malignancy were excluded; otherwise `no` "
-                "(OUTCOMES.md, refractory_v1).",
+                "(docs/outcomes.md, refractory_v1).",
             },
             "as_of": {
                 "type": "string",

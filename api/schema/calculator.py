@@ -56,7 +56,7 @@ def components() -> dict[str, Schema]:
                 "followup": visit,
             },
             ["population", "baseline", "followup"],
-            "One case (SCORING.md §6).",
+            "One case (docs/scoring.md §6).",
         ),
         "example": EXAMPLE_CASE,
     }

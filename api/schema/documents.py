@@ -64,7 +64,7 @@ CATEGORY_LIST = {
     "nullable": True,
     "items": {"type": "string", "enum": list(HAQ_CATEGORIES)},
     "description": "Categories in which the patient uses aids/devices (or help from another "
-    "person); such a category scores at least 2 (SCORING.md §5).",
+    "person); such a category scores at least 2 (docs/scoring.md §5).",
 }
 
 
@@ -82,7 +82,7 @@ def _mmt8() -> Schema:
     side = {
         "type": "string",
         "enum": ["right", "left"],
-        "description": "The side tested; right unless it cannot be tested (SCORING.md §1).",
+        "description": "The side tested; right unless it cannot be tested (docs/scoring.md §1).",
     }
     no_side = {
         "type": "string",
@@ -435,10 +435,11 @@ SUBMISSION = {
             "patients": {"type": "array", "items": ref("SubmissionPatient")},
         },
         ["site", "patients"],
-        "The submission document (DESIGN.md). Keys of patients and visits are the site's own: "
-        "`site` + `patient_id`, and the visit date within a patient, so re-sending a document "
-        "changes nothing and creates no duplicates. Every value is checked as SCORING.md says; "
-        "an invalid field is reported with its JSON path and its patient is not stored.",
+        "The submission document (docs/data-dictionary.md). Keys of patients and visits are the "
+        "site's own: `site` + `patient_id`, and the visit date within a patient, so re-sending a "
+        "document changes nothing and creates no duplicates. Every value is checked as "
+        "docs/scoring.md says; an invalid field is reported with its JSON path and its patient is "
+        "not stored.",
     ),
     "example": SUBMISSION_EXAMPLE,
 }

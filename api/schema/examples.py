@@ -88,7 +88,7 @@ SUBMISSION_EXAMPLE: Schema = {
 }
 
 
-# The patient-level outcome records (spec/OUTCOMES.md "In the submission document"), shown on
+# The patient-level outcome records (docs/outcomes.md "In the submission document"), shown on
 # their components; the submission example above stays the tests' shared patient.
 OUTCOME_EXAMPLE: Schema = {
     "vital_status": {

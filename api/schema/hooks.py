@@ -7,6 +7,7 @@ from api.schema.calculator import components as calculator_components
 from api.schema.classification import components as classification_components
 from api.schema.documents import components as document_components
 from api.schema.fields import Schema
+from registry.docs import link_markdown
 
 
 def components() -> dict[str, Schema]:
@@ -27,7 +28,22 @@ def add_components(result: Schema, generator: Any, request: Any, public: bool) -
     if clash:  # a serializer's component of the same name would be silently replaced
         raise ValueError(f"OpenAPI component names used twice: {', '.join(sorted(clash))}")
     schemas.update(mine)
-    return result
+    return _link_citations(result)
+
+
+def _link_citations(node: Any) -> Any:
+    """Citations of the documentation in descriptions (`docs/scoring.md §6`) become links to its
+    pages (registry.docs); Swagger UI renders descriptions as Markdown."""
+    if isinstance(node, dict):
+        return {
+            key: link_markdown(value)
+            if key == "description" and isinstance(value, str)
+            else _link_citations(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_link_citations(item) for item in node]
+    return node
 
 
 def canonical_endpoints(endpoints: list, **kwargs: Any) -> list:

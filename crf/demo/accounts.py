@@ -64,9 +64,10 @@ def demo_sites_ensure(*, profiles: Sequence[SiteProfile]) -> dict[str, Site]:
 def demo_people_ensure(
     *, sites: Mapping[str, Site], password: str
 ) -> list[tuple[str, str, str | None]]:
-    """The demo logins of CONTRACTS.md: coord-xxx, inv-xxx, monitor-xxx and submit-xxx with
-    their role at site XXX, and the registry-wide `datamanager` (staff and superuser, so that it
-    can work in the admin). Existing users keep their password. Returns (username, role, site).
+    """The demo logins of docs/operations.md "Management commands": coord-xxx, inv-xxx, monitor-xxx
+    and submit-xxx with their role at site XXX, and the registry-wide `datamanager` (staff and
+    superuser, so that it can work in the admin). Existing users keep their password. Returns
+    (username, role, site).
     """
     User = get_user_model()
     people = demo_people(list(sites))

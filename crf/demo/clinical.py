@@ -1,4 +1,5 @@
-"""What a myositis registry looks like, as tables the generator draws from (CLINICAL_CONTEXT.md).
+"""What a myositis registry looks like, as tables the generator draws from
+(docs/clinical-context.md).
 
 Diagnoses and their demography, the autoantibodies of each diagnosis and the panels that test
 them, the drugs of refractory disease and how often each works, relapse and follow-up; and the

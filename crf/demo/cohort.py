@@ -1,9 +1,10 @@
-"""A synthetic demo cohort that looks real to a rheumatologist (seed_demo; CLINICAL_CONTEXT.md).
+"""A synthetic demo cohort that looks real to a rheumatologist (seed_demo;
+docs/clinical-context.md).
 
 Pure Python, no database nor Django: `CohortGenerator` turns a seed and a reference date
-("today") into submission documents (DESIGN.md) — patients, autoantibody panels, treatment
-episodes and visit series — with each visit's workflow status and the signature of each locked
-visit. The same seed and reference date give the same cohort, value for value, because every
+("today") into submission documents (docs/data-dictionary.md) — patients, autoantibody panels,
+treatment episodes and visit series — with each visit's workflow status and the signature of each
+locked visit. The same seed and reference date give the same cohort, value for value, because every
 patient draws from its own `random.Random` seeded by (seed, patient number); patient N is the
 same whether 100 or 100,000 are made. `crf.demo.store` writes them.
 

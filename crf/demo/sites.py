@@ -100,7 +100,8 @@ def demo_sites(count: int) -> list[SiteProfile]:
     return sites
 
 
-# Demo logins: four site roles per site and one registry-wide data manager (CONTRACTS.md).
+# Demo logins: four site roles per site and one registry-wide data manager (docs/operations.md
+# "Management commands").
 SITE_ROLE_PREFIXES = (
     ("coord", "coordinator"),
     ("inv", "investigator"),

@@ -6,7 +6,7 @@ lung disease) or a refractory referral (earlier glucocorticoids and immunosuppre
 visit at entry, then rituximab, IVIG, a calcineurin inhibitor, cyclophosphamide, a JAK inhibitor,
 ACTH gel or plasma exchange). Each treatment either works (activity falls exponentially to a
 lower level, faster with anti-Mi-2, slower with anti-MDA5) or not, with the response rates of the
-trials in CLINICAL_CONTEXT.md; responders may relapse while glucocorticoids are tapered,
+trials in docs/clinical-context.md; responders may relapse while glucocorticoids are tapered,
 non-responders are escalated at a later visit, and some of them worsen (confirmed deterioration:
 worse at an unscheduled visit and again at the flare visit that follows). When a patient is
 escalated, the glucocorticoid course and the immunosuppressant that failed are recorded as

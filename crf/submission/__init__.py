@@ -1,4 +1,4 @@
-"""The one writer of patient documents (DESIGN.md "Submission document").
+"""The one writer of patient documents (docs/data-dictionary.md "Submission document").
 
 A patient document — a patient with its autoantibody results, treatment episodes and visits —
 is read once (`reading`: typed rows and every error with its JSON path), and then written by

@@ -103,7 +103,8 @@ class PatientRead:
 
 
 def read_patient_document(data: Any, path: str = "") -> PatientRead:
-    """Read one patient of a submission document (DESIGN.md "Submission document") whole.
+    """Read one patient of a submission document (docs/data-dictionary.md "Submission document")
+    whole.
 
     Every bad value is an error of the result, so that one answer names them all; entries
     stored earlier but absent from the document are none of the reader's business.

@@ -141,7 +141,8 @@ class VisitMeasure:
     text: str
     unit: Unit
     category: str
-    core: str | None = None  # the IMACS core set measure it is (SCORING.md §1), for derivedFrom
+    # the IMACS core set measure it is (docs/scoring.md §1), for derivedFrom
+    core: str | None = None
     loinc: bool = False
 
 
@@ -294,7 +295,7 @@ def score_observation(
 ) -> dict[str, Any]:
     """A stored TIS or DOI of a visit against its reference visit, derived from the core set
     Observations of both visits; of their enzymes, only the one the comparison followed when the
-    TIS names it (SCORING.md §1: the most abnormal at the reference visit)."""
+    TIS names it (docs/scoring.md §1: the most abnormal at the reference visit)."""
     visit, reference = visits[record.visit_id], visits[record.reference_visit_id]
     observation = _observation(
         f"score-{record.pk}", visit, patient, measure(record.algorithm), None

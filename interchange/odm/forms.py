@@ -59,13 +59,13 @@ METHODS = (
         "MT.MMT8_TOTAL",
         "MMT-8 total",
         "Sum of the Kendall 0-10 grades of the 8 IMACS muscle groups: unilateral 0-80, "
-        "bilateral 0-150 (SCORING.md section 1); the legacy total when only that is known.",
+        "bilateral 0-150 (docs/scoring.md §1); the legacy total when only that is known.",
     ),
     Method(
         "MT.HAQ_DI",
         "HAQ-DI / CHAQ disability index",
         "Mean of the 8 category scores (highest item per category, raised to 2 with aids or "
-        "help), Fries 1980 (HAQ-DI) and Singh 1994 (CHAQ) (SCORING.md section 5).",
+        "help), Fries 1980 (HAQ-DI) and Singh 1994 (CHAQ) (docs/scoring.md §5).",
     ),
     Method(
         "MT.DOI",
@@ -89,13 +89,13 @@ METHODS = (
         "MT.REFRACTORY",
         "Refractory status",
         "refractory_v1: the treatment history's qualifying episodes, confirmed by an "
-        "investigator's attestation (OUTCOMES.md).",
+        "investigator's attestation (docs/outcomes.md).",
     ),
     Method(
         "MT.OUTCOMES",
         "Derived outcomes",
         "Follow-up, lung progression, survival times and treatment-emergent adverse events "
-        "from the patient's visits, vital status, lung data and adverse events (OUTCOMES.md).",
+        "from the patient's visits, vital status, lung data and adverse events (docs/outcomes.md).",
     ),
     Method(
         "MT.WORSENING",
@@ -339,7 +339,7 @@ def _derived(
     )  # fmt: skip
 
 
-# Patient-level records of the submission document (spec/OUTCOMES.md, CLASSIFICATION.md).
+# Patient-level records of the submission document (docs/outcomes.md, docs/classification.md).
 OUTCOME_FORMS: tuple[FormSpec, ...] = (
     FormSpec(
         "FORM.CLASSIFICATION",

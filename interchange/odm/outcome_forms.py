@@ -1,5 +1,6 @@
 """The patient-level records of an ODM Snapshot -> the submission document's `classification`,
-`vital_status`, `lung`, `hrct` and `adverse_events` (spec: docs OUTCOMES.md, CLASSIFICATION.md).
+`vital_status`, `lung`, `hrct` and `adverse_events` (spec: docs/outcomes.md,
+docs/classification.md).
 
 Called by interchange/odm/reader.py for each such FormData of a subject. A suspect treatment
 (FORM.AE_RELATION) names its adverse event and its treatment by their FormRepeatKeys: it becomes

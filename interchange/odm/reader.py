@@ -1,7 +1,7 @@
 """An ODM 1.3.2 Snapshot file in the registry's OIDs -> submission documents, one per subject.
 
-Each SubjectData becomes a patient of the submission document (DESIGN.md) with the XML path of
-every value, so that the submission readers' errors can be named where they are in the file.
+Each SubjectData becomes a patient of the submission document (docs/data-dictionary.md) with the XML
+path of every value, so that the submission readers' errors can be named where they are in the file.
 What the reader itself refuses — an unknown StudyEventOID, FormOID or ItemOID, a subject of
 another site — fails that subject alone, with its XML path. Values the registry keeps or derives
 itself (a visit's status, signatures, response scores, totals, the serological group) are not

@@ -1,4 +1,5 @@
-"""Import jobs of the upload page (STYLE.md 2 and 6): create one, and run it in a Celery task.
+"""Import jobs of the upload page (docs/architecture.md, conventions 2 and 6): create one, and run
+it in a Celery task.
 
 The page stores the three uploaded files in a job and queues the task after the commit; the
 task runs the import (interchange.redcap.importing) with the uploader's rights, updating the

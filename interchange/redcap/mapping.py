@@ -1,11 +1,11 @@
 """The mapping file (YAML): which REDCap field feeds which field of the submission document.
 
 docs/examples/redcap/README.md documents it with a complete example. Its sections mirror the
-submission document (DESIGN.md "Submission document"): `patient`, `visit` (with `mmt8`, `labs`,
-`haq`/`chaq`), `repeating` instruments as `treatments` / `autoantibodies` / `adverse_events` /
-`hrct`, the patient-level `vital_status` and `lung`, and checkbox `antibody_panels`; plus
-`events` (event name -> visit kind, or null: not a visit), `sites` (data access group -> site
-code), `patient_id` (a template of the record id), `date_format` and `reason`.
+submission document (docs/data-dictionary.md "Submission document"): `patient`, `visit` (with
+`mmt8`, `labs`, `haq`/`chaq`), `repeating` instruments as `treatments` / `autoantibodies` /
+`adverse_events` / `hrct`, the patient-level `vital_status` and `lung`, and checkbox
+`antibody_panels`; plus `events` (event name -> visit kind, or null: not a visit), `sites` (data
+access group -> site code), `patient_id` (a template of the record id), `date_format` and `reason`.
 
 A leaf is a constant (`scale: bilateral`) or a REDCap field, `{field: NAME}`, with optional
 `values` (code -> document value; null drops it), `date_format` (strptime) and `factor` (a unit

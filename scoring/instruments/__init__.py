@@ -1,4 +1,4 @@
-"""Pure clinical scoring instruments for the myositis registry (spec: SCORING.md).
+"""Pure clinical scoring instruments for the myositis registry (spec: docs/scoring.md).
 
 No Django import here or below (a test asserts it): these functions are used by every app, by
 the ``python -m scoring.calculate`` command and by the benchmarks. All arithmetic on percent

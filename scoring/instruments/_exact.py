@@ -1,6 +1,6 @@
 """Exact conversion of clinical numbers to ``Fraction``.
 
-SCORING.md: percent changes and band look-ups are computed exactly, never in binary floating
+docs/scoring.md: percent changes and band look-ups are computed exactly, never in binary floating
 point — 8.0 → 7.5 on a 10 cm scale is exactly 5 %, which must land in the "≤ 5 %" band.
 A float is therefore read as the decimal it prints as (``7.3`` is 73/10, not the nearest
 binary fraction), which is what the person typing it meant.

@@ -1,4 +1,4 @@
-"""The stateless calculator — SCORING.md §6.
+"""The stateless calculator — docs/scoring.md §6.
 
 One case, or a list of cases, in; the same shape out, in order. Shared by the command
 ``python -m scoring.calculate`` and the HTTP endpoint. Input is validated completely before
@@ -45,7 +45,7 @@ EXAMPLE_CASE: Mapping[str, Any] = {
         "enzymes": {"ck": {"value": 500, "uln": 200}, "ldh": {"value": 260, "uln": 250}},
     },
 }
-"""The input case of SCORING.md §6, as documented there: the API's example, and the tests'."""
+"""The input case of docs/scoring.md §6, as documented there: the API's example, and the tests'."""
 
 CASE_KEYS: tuple[str, ...] = ("population", "baseline", "followup")
 VISIT_KEYS: tuple[str, ...] = (
@@ -59,7 +59,7 @@ VISIT_KEYS: tuple[str, ...] = (
 )
 MMT_KEYS: tuple[str, ...] = ("total", "max")
 ENZYME_KEYS: tuple[str, ...] = ("value", "uln", "unit")
-# SCORING.md §1: units U/L; 1 µkat/L = 60 U/L. Value and ULN are converted together, so the
+# docs/scoring.md §1: units U/L; 1 µkat/L = 60 U/L. Value and ULN are converted together, so the
 # value/ULN ratio that is scored does not depend on the unit.
 UNIT_FACTORS: dict[str, int] = {"U/L": 1, "ukat/L": 60}
 DEFAULT_UNIT = "U/L"

@@ -1,4 +1,4 @@
-"""IMACS Definition of Improvement (DOI) — SCORING.md §2.
+"""IMACS Definition of Improvement (DOI) — docs/scoring.md §2.
 
 Rider LG et al., Arthritis Rheum 2004;50:2281–90: at least 3 of the 6 core set measures
 improved by ≥ 20 %, with no more than 2 worse by ≥ 25 %, and manual muscle testing may not be
@@ -83,9 +83,9 @@ def doi_from_pairing(pairing: Pairing) -> DoiResult:
             continue
         gain, b_num, _, a_den = term
         if b_num == 0:
-            # [registry rule, SCORING.md §2] Baseline 0: an equal follow-up is unchanged, a worse
-            # one counts as worsened, a better one (only possible for strength) as improved. The
-            # percentage is undefined and reported as None.
+            # [registry rule, docs/scoring.md §2] Baseline 0: an equal follow-up is unchanged, a
+            # worse one counts as worsened, a better one (only possible for strength) as improved.
+            # The percentage is undefined and reported as None.
             measure = _ZERO_BASELINE[(gain > 0) - (gain < 0)]
         else:
             # percent = 100·improvement/baseline = 100·gain/(a_den·b_num), compared in integers.
@@ -107,7 +107,7 @@ def doi_from_pairing(pairing: Pairing) -> DoiResult:
     evaluated = len(terms)
     met: bool | None
     if evaluated < MIN_EVALUATED:
-        met = None  # SCORING.md §2: fewer than 3 CSMs at both visits — not evaluable
+        met = None  # docs/scoring.md §2: fewer than 3 CSMs at both visits — not evaluable
     else:
         met = (
             len(improved) >= MIN_IMPROVED

@@ -24,7 +24,7 @@ class InstrumentError(ValueError):
 
 
 class CalculatorInputError(ValueError):
-    """Invalid input to the stateless calculator (SCORING.md §6).
+    """Invalid input to the stateless calculator (docs/scoring.md §6).
 
     ``errors`` lists every problem found as ``(json_path, message)`` pairs, e.g.
     ``("baseline.mmt.max", "must be one of 80, 150 or 260")`` or

@@ -1,5 +1,5 @@
 """HAQ-DI (Fries JF et al., Arthritis Rheum 1980;23:137–45) and CHAQ-DI (Singh G et al.,
-Arthritis Rheum 1994;37:1761–9) — SCORING.md §5.
+Arthritis Rheum 1994;37:1761–9) — docs/scoring.md §5.
 
 Each item is answered 0 (no difficulty) to 3 (unable). Category score = the highest answered
 item; an aid/device or help from another person in a category raises it to at least 2 (a 3

@@ -1,4 +1,5 @@
-"""The six IMACS core set measures (CSM) of a visit, and how two visits are paired — SCORING.md §1.
+"""The six IMACS core set measures (CSM) of a visit, and how two visits are paired — docs/scoring.md
+§1.
 
 Miller FW et al., Rheumatology 2001;40:1262–73 and Rider LG et al., Arthritis Rheum
 2004;50:2281–90 define the core set: physician global, patient/parent global, manual muscle
@@ -39,7 +40,7 @@ STRENGTH_MMT: Final = "mmt"
 STRENGTH_CMAS: Final = "cmas"
 
 ENZYMES: tuple[str, ...] = ("ck", "aldolase", "ldh", "ast", "alt")
-"""Enzyme keys, in the order that breaks ties of value/ULN at baseline (SCORING.md §1)."""
+"""Enzyme keys, in the order that breaks ties of value/ULN at baseline (docs/scoring.md §1)."""
 
 VAS_MAX = 10  # 10 cm visual analogue scales
 HAQ_MAX = 3  # HAQ-DI and CHAQ-DI
@@ -55,7 +56,7 @@ class Measures:
 
     Accepts int, float, str, Decimal or Fraction and converts exactly (a float is read as the
     decimal it prints as). ``enzymes`` maps an enzyme key to ``(value, uln)`` in one unit; an
-    enzyme without both a value and a ULN is not usable and is left out (SCORING.md §1: the
+    enzyme without both a value and a ULN is not usable and is left out (docs/scoring.md §1: the
     choice is "among the enzymes with a value and an upper limit of normal"). Out-of-scale
     values raise ``InstrumentError`` naming the field.
     """
@@ -161,7 +162,7 @@ def _enzymes(value: object) -> Mapping[str, EnzymePair]:
 def choose_enzyme(baseline: Measures) -> str | None:
     """The most abnormal enzyme at baseline: the highest value/ULN.
 
-    **[registry rule, SCORING.md §1, following the criteria's "most abnormal enzyme at
+    **[registry rule, docs/scoring.md §1, following the criteria's "most abnormal enzyme at
     baseline"]** Ties go in the order CK, aldolase, LDH, AST, ALT.
     """
     chosen: str | None = None
@@ -182,7 +183,7 @@ def choose_enzyme(baseline: Measures) -> str | None:
 
 
 class Pairing(NamedTuple):
-    """What a comparison of two visits compares (SCORING.md §1).
+    """What a comparison of two visits compares (docs/scoring.md §1).
 
     ``values`` holds, for every CSM present at both visits, ``(baseline, follow-up)`` — for the
     enzyme the value/ULN ratios of the enzyme chosen at baseline. ``strength_range`` is the scale
@@ -206,7 +207,7 @@ class Pairing(NamedTuple):
 
 
 def pair_visits(baseline: Measures, followup: Measures) -> Pairing:
-    """Pair the CSMs of two visits, applying the strength and enzyme rules of SCORING.md §1."""
+    """Pair the CSMs of two visits, applying the strength and enzyme rules of docs/scoring.md §1."""
     values: dict[str, tuple[Fraction, Fraction]] = {}
     for key in (PHYSICIAN_GLOBAL, PATIENT_GLOBAL, HAQ, EXTRAMUSCULAR):
         before = getattr(baseline, key)
@@ -214,7 +215,7 @@ def pair_visits(baseline: Measures, followup: Measures) -> Pairing:
         if before is not None and after is not None:
             values[key] = (before, after)
 
-    # [registry rule, SCORING.md §1] The strength CSM is MMT when both visits have an MMT total
+    # [registry rule, docs/scoring.md §1] The strength CSM is MMT when both visits have an MMT total
     # on the same scale maximum, otherwise CMAS when both visits have it, otherwise missing.
     # Totals on different MMT scales are never compared.
     instrument: str | None = None
@@ -238,7 +239,7 @@ def pair_visits(baseline: Measures, followup: Measures) -> Pairing:
     else:
         strength_reason = "no strength measure (MMT on one scale, or CMAS) at both visits"
 
-    # [registry rule, SCORING.md §1] The enzyme chosen at baseline is followed; if it is absent
+    # [registry rule, docs/scoring.md §1] The enzyme chosen at baseline is followed; if it is absent
     # at follow-up the enzyme CSM is missing and no other enzyme is substituted.
     enzyme = choose_enzyme(baseline)
     if enzyme is not None:

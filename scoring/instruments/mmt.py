@@ -1,9 +1,9 @@
-"""Manual muscle testing, MMT-8 (Kendall 0–10 scale) — SCORING.md §1.
+"""Manual muscle testing, MMT-8 (Kendall 0–10 scale) — docs/scoring.md §1.
 
 Rider LG et al., Arthritis Care Res 2010;62:465–72 (validation of MMT-8 as the IMACS core set
 strength measure). Unilateral: one grade per group, total 0–80. Bilateral: neck flexors once
 plus the other seven groups on each side, total 0–150. MMT-24 (0–260) totals are not computed
-here but may be compared (SCORING.md §1).
+here but may be compared (docs/scoring.md §1).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def mmt8_total(scale: str, grades: Mapping[str, object]) -> int | None:
     ``scale`` is ``"unilateral"`` (``grades = {group: int}``) or ``"bilateral"``
     (``grades = {"neck_flexors": int, group: {"right": int, "left": int}}``). Every given grade
     is validated even when the total is incomplete, so a wrong grade is never hidden by a
-    missing one. A total exists only when every group (every side) is graded (SCORING.md §1).
+    missing one. A total exists only when every group (every side) is graded (docs/scoring.md §1).
     """
     if scale not in MMT_MAX:
         raise InstrumentError("scale", "must be 'unilateral' or 'bilateral'")

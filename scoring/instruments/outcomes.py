@@ -1,4 +1,4 @@
-"""Lung progression, survival times and treatment-emergent adverse events (docs OUTCOMES.md).
+"""Lung progression, survival times and treatment-emergent adverse events (docs/outcomes.md).
 
 Pure rules, no Django: from one patient's dates and lung function (`OutcomeInputs`) `derive`
 gives what the scoring pipeline stores (scoring/outcomes.py) and the survival and safety reports

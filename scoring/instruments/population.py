@@ -1,4 +1,4 @@
-"""Adult or juvenile population — SCORING.md §3 "Population", DESIGN.md "References".
+"""Adult or juvenile population — docs/scoring.md §3 "Population", docs/scoring.md §7.
 
 Juvenile when the age at symptom onset is under 18 years (the JDM response criteria, Rider LG
 et al., Arthritis Rheumatol 2017;69:911–23, apply to onset before 18). The registry is

@@ -1,4 +1,4 @@
-"""Refractory status `refractory_v1` (OUTCOMES.md "Refractory status"), pure.
+"""Refractory status `refractory_v1` (docs/outcomes.md "Refractory status"), pure.
 
 The entry rule of the rituximab and IVIG trials: no response to an adequate course of
 glucocorticoids plus at least one other immunosuppressant, mimics and malignancy ruled out.

@@ -1,4 +1,4 @@
-"""Scoring a baseline/follow-up pair, and the JSON form of every result (SCORING.md §6)."""
+"""Scoring a baseline/follow-up pair, and the JSON form of every result (docs/scoring.md §6)."""
 
 from __future__ import annotations
 

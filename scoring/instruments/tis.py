@@ -1,4 +1,5 @@
-"""2016 ACR/EULAR myositis response criteria: the Total Improvement Score (TIS) — SCORING.md §3.
+"""2016 ACR/EULAR myositis response criteria: the Total Improvement Score (TIS) — docs/scoring.md
+§3.
 
 Aggarwal R et al., Arthritis Rheumatol 2017;69:898–910 (adult DM/PM) and Rider LG et al.,
 Arthritis Rheumatol 2017;69:911–23 (JDM): one conversion table of absolute percent change to
@@ -56,7 +57,7 @@ _TABLE: dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[Fraction, ...]]]
     for key in _POINTS_X2
 }
 
-# [registry rule where the papers are not explicit, SCORING.md §3] "Absolute percent change" of
+# [registry rule where the papers are not explicit, docs/scoring.md §3] "Absolute percent change" of
 # a bounded measure is the improvement as a percentage of the scale range; the strength range is
 # the declared scale maximum (80, 150, 260; 52 for CMAS) and comes from the pairing.
 SCALE_RANGE: dict[str, int] = {
@@ -81,9 +82,9 @@ _THRESHOLDS_X2 = {
     for population, rows in CATEGORY_THRESHOLDS.items()
 }
 
-# [registry rule, SCORING.md §3 "Missing data"] physician_global and the strength CSM are required
-# at both visits; without them the TIS is not computed. Any other missing CSM scores 0, the result
-# is flagged incomplete and its score is a lower bound. Never impute.
+# [registry rule, docs/scoring.md §3 "Missing data"] physician_global and the strength CSM are
+# required at both visits; without them the TIS is not computed. Any other missing CSM scores 0, the
+# result is flagged incomplete and its score is a lower bound. Never impute.
 REQUIRED: tuple[str, ...] = (PHYSICIAN_GLOBAL, STRENGTH)
 
 _ZERO = Fraction(0)

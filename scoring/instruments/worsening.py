@@ -1,4 +1,4 @@
-"""Worsening and confirmed deterioration — SCORING.md §4.
+"""Worsening and confirmed deterioration — docs/scoring.md §4.
 
 ProDERM (Aggarwal R et al., N Engl J Med 2022;387:1264–78): relative to baseline, a visit shows
 worsening when any of
@@ -8,8 +8,8 @@ worsening when any of
 Deterioration is confirmed when worsening holds at two consecutive visits. Percentages are
 relative to baseline, and a worse value from a baseline of 0 counts as worse by any percentage.
 
-**[registry rule, applying SCORING.md §1 here too]** "MMT" in (a) and the strength CSM in (c) are
-the strength CSM of the comparison: MMT when both visits have a total on the same scale maximum,
+**[registry rule, applying docs/scoring.md §1 here too]** "MMT" in (a) and the strength CSM in (c)
+are the strength CSM of the comparison: MMT when both visits have a total on the same scale maximum,
 otherwise CMAS when both have it (JDM), otherwise missing — the same choice as for the DOI/TIS.
 """
 
@@ -57,7 +57,7 @@ class WorseningResult:
     ``percent_worsening`` is 100·(worsening)/baseline per CSM (positive = worse; None when
     missing or when the baseline is 0). ``physician_global_change`` and
     ``extramuscular_change`` are follow-up − baseline in cm (positive = worse). The strength CSM
-    is chosen as in SCORING.md §1 (MMT on one scale, else CMAS) and reported under "mmt".
+    is chosen as in docs/scoring.md §1 (MMT on one scale, else CMAS) and reported under "mmt".
     """
 
     algorithm: str
@@ -103,7 +103,8 @@ def worsening_from_pairing(pairing: Pairing) -> WorseningResult:
         gain, b_num, _, a_den = term
         loss = -gain  # positive = worse
         if b_num == 0:
-            # SCORING.md §4: a worse value from a baseline of 0 counts (as worse by any percent).
+            # docs/scoring.md §4: a worse value from a baseline of 0 counts (as worse by any
+            # percent).
             percent[key] = None
             is_30 = loss > 0
             is_20 = loss > 0

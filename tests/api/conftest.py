@@ -45,7 +45,8 @@ def token_client(user: Any) -> APIClient:
 
 
 def patient_document(patient_id: str, *, visits: int = 1, **changes: Any) -> dict:
-    """The example patient of DESIGN.md with `visits` visits a month apart (first: baseline)."""
+    """The example patient of docs/data-dictionary.md with `visits` visits a month apart (first:
+    baseline)."""
     document = copy.deepcopy(EXAMPLE_PATIENT)
     document["patient_id"] = patient_id
     template = document["visits"][0]

@@ -1,4 +1,4 @@
-"""Every endpoint × every role × own site / other site (DESIGN.md "Roles").
+"""Every endpoint × every role × own site / other site (docs/architecture.md "Roles").
 
 Another site's records answer 404 — exactly as a record that does not exist — and never appear in
 lists; a role that may not do something at its own site gets 403; no credentials get 401.

@@ -1,4 +1,4 @@
-"""POST /api/v1/calculator/: the calculator of SCORING.md §6, the same code as the command."""
+"""POST /api/v1/calculator/: the calculator of docs/scoring.md §6, the same code as the command."""
 
 import json
 import subprocess
@@ -44,7 +44,7 @@ def test_answers_exactly_as_the_command(client):
 
 
 def test_numbers_are_exact(client):
-    # SCORING.md: 8.0 → 7.5 on a 10 cm scale is exactly 5 %, in the "≤ 5 %" band: 0 points.
+    # docs/scoring.md: 8.0 → 7.5 on a 10 cm scale is exactly 5 %, in the "≤ 5 %" band: 0 points.
     body = b'{"population": "adult", "baseline": {"physician_global": 8.0}, ' \
            b'"followup": {"physician_global": 7.5}}'  # fmt: skip
     response = client.post(URL, body, content_type="application/json")

@@ -1,4 +1,5 @@
-"""POST /api/v1/submissions/: the submission document of DESIGN.md, per-patient all or nothing."""
+"""POST /api/v1/submissions/: the submission document of docs/data-dictionary.md, per-patient all
+or nothing."""
 
 import copy
 import hashlib

@@ -1,4 +1,5 @@
-"""Bad configuration stops start-up with a message naming the variable (CONTRACTS.md)."""
+"""Bad configuration stops start-up with a message naming the variable (docs/operations.md
+"Settings")."""
 
 import os
 import subprocess

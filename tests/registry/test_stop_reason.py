@@ -1,4 +1,4 @@
-"""A treatment's stop_reason as a code (OUTCOMES.md): the one mapping of free text, the reader,
+"""A treatment's stop_reason as a code (docs/outcomes.md): the one mapping of free text, the reader,
 re-sending free text, the database constraints and the data migration."""
 
 import copy

@@ -1,9 +1,9 @@
 """A hand-built cohort whose every count is known in advance, written through the services
 (crf.submission.patient_document_save) and scored by the pipeline on commit, eagerly.
 
-Follow-up visits take one of five profiles against the same baseline (DESIGN.md's example
-visit without HAQ: physician 6, patient 5, extramuscular 4, MMT-8 119/150, CK 2000 U/L with ULN
-200), whose scores were worked out by hand with the calculator (SCORING.md §2–§4):
+Follow-up visits take one of five profiles against the same baseline (docs/data-dictionary.md's
+example visit without HAQ: physician 6, patient 5, extramuscular 4, MMT-8 119/150, CK 2000 U/L with
+ULN 200), whose scores were worked out by hand with the calculator (docs/scoring.md §2–§4):
 
     profile  IMACS DOI  TIS   adult     juvenile  ProDERM worsening
     SAME     not met     0    none      none      no
@@ -74,7 +74,8 @@ PROFILES: dict[str, dict[str, Any]] = {
 
 
 def visit(visit_date: str, profile: str, *, gc: float | None = None) -> dict[str, Any]:
-    """A visit document: DESIGN.md's example without HAQ and aldolase, changed by `profile`."""
+    """A visit document: docs/data-dictionary.md's example without HAQ and aldolase, changed by
+    `profile`."""
     values = dict(PROFILES[profile])
     doc = copy.deepcopy(EXAMPLE_VISIT)
     del doc["haq"]

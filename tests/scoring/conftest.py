@@ -28,7 +28,7 @@ def _eager_unless_real_worker(request: pytest.FixtureRequest) -> Any:
 
 
 def visit_doc(visit_date: str, kind: str = "follow_up", **changes: Any) -> dict[str, Any]:
-    """DESIGN.md's example visit on another date, with some values changed.
+    """docs/data-dictionary.md's example visit on another date, with some values changed.
 
     `mmt` sets every bilateral grade but neck flexors' to that grade (neck flexors 8), `ck` the
     CK value (ULN 200 U/L); other keys replace the document's own.

@@ -1,4 +1,4 @@
-"""``python -m scoring.calculate [FILE]`` (SCORING.md §6), run as a subprocess."""
+"""``python -m scoring.calculate [FILE]`` (docs/scoring.md §6), run as a subprocess."""
 
 import json
 import os
@@ -12,7 +12,7 @@ from scoring.instruments import EXAMPLE_CASE
 
 REPO = Path(__file__).resolve().parents[2]
 
-CASE = EXAMPLE_CASE  # SCORING.md §6
+CASE = EXAMPLE_CASE  # docs/scoring.md §6
 
 
 def run(*args, stdin=""):

@@ -1,4 +1,4 @@
-"""`rescore` and `scoring_status` (spec/CONTRACTS.md "Management commands")."""
+"""`rescore` and `scoring_status` (docs/operations.md "Management commands")."""
 
 import io
 import json

@@ -22,7 +22,7 @@ SAVED = datetime(2020, 6, 1, tzinfo=UTC)
 
 
 def example_visit(visit_id, day, case_visit, unit="U/L"):
-    """A visit of SCORING.md §6's example case as scoring.selectors reads it."""
+    """A visit of docs/scoring.md §6's example case as scoring.selectors reads it."""
     labs = [
         (name, Decimal(str(lab["value"])), unit, Decimal(str(lab["uln"])))
         for name, lab in case_visit["enzymes"].items()

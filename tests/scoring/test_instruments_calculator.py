@@ -1,4 +1,4 @@
-"""The stateless calculator contract (SCORING.md §6): output shape and rejected input."""
+"""The stateless calculator contract (docs/scoring.md §6): output shape and rejected input."""
 
 import copy
 import json
@@ -19,7 +19,7 @@ from scoring.instruments import (
     to_json,
 )
 
-SPEC_CASE = EXAMPLE_CASE  # SCORING.md §6
+SPEC_CASE = EXAMPLE_CASE  # docs/scoring.md §6
 
 
 def case(**changes):

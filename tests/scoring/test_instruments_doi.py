@@ -1,4 +1,4 @@
-"""IMACS Definition of Improvement (SCORING.md §2)."""
+"""IMACS Definition of Improvement (docs/scoring.md §2)."""
 
 from fractions import Fraction
 

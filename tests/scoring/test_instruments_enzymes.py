@@ -1,4 +1,4 @@
-"""Choice of the enzyme CSM (SCORING.md §1, registry rule)."""
+"""Choice of the enzyme CSM (docs/scoring.md §1, registry rule)."""
 
 from fractions import Fraction
 

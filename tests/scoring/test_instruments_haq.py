@@ -1,4 +1,4 @@
-"""HAQ-DI and CHAQ-DI (SCORING.md §5)."""
+"""HAQ-DI and CHAQ-DI (docs/scoring.md §5)."""
 
 from fractions import Fraction
 

@@ -1,4 +1,4 @@
-"""Visit measures: exact conversion and scale checks (SCORING.md §1)."""
+"""Visit measures: exact conversion and scale checks (docs/scoring.md §1)."""
 
 import dataclasses
 import pickle

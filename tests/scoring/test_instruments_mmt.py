@@ -1,4 +1,4 @@
-"""MMT-8 totals (SCORING.md §1)."""
+"""MMT-8 totals (docs/scoring.md §1)."""
 
 import pytest
 

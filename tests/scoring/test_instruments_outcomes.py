@@ -1,5 +1,5 @@
 """Lung progression, survival times and treatment-emergent adverse events on hand-built cases
-(docs OUTCOMES.md): no database."""
+(docs/outcomes.md): no database."""
 
 from datetime import date
 from decimal import Decimal

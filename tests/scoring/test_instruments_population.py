@@ -1,4 +1,4 @@
-"""Adult or juvenile by age at symptom onset (SCORING.md §3, DESIGN.md)."""
+"""Adult or juvenile by age at symptom onset (docs/scoring.md §3)."""
 
 import datetime
 

@@ -49,7 +49,7 @@ def visit_pairs(draw):
     return draw(visit(mmt_max)), draw(visit(other_max))
 
 
-# A straightforward reference of SCORING.md §3 in plain Fraction arithmetic, to check the
+# A straightforward reference of docs/scoring.md §3 in plain Fraction arithmetic, to check the
 # integer-scaled implementation against.
 REFERENCE_POINTS = {
     "physician_global": (0, 7.5, 15, 17.5, 20),

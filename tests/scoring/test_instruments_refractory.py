@@ -1,4 +1,4 @@
-"""`refractory_v1` on hand-built cases (OUTCOMES.md "Refractory status"): no database."""
+"""`refractory_v1` on hand-built cases (docs/outcomes.md "Refractory status"): no database."""
 
 from datetime import date, timedelta
 from decimal import Decimal

@@ -1,4 +1,5 @@
-"""ACR/EULAR total improvement score (SCORING.md §3): every band edge, categories, missing data."""
+"""ACR/EULAR total improvement score (docs/scoring.md §3): every band edge, categories, missing
+data."""
 
 from decimal import Decimal
 from fractions import Fraction
@@ -13,7 +14,7 @@ from scoring.instruments import (
     tis_points,
 )
 
-# The conversion table of SCORING.md §3, written out independently of the implementation.
+# The conversion table of docs/scoring.md §3, written out independently of the implementation.
 EDGES = (5, 15, 25, 40)
 STRENGTH_EDGES = (2, 10, 20, 30)
 TABLE = {

@@ -1,4 +1,4 @@
-"""ProDERM worsening and confirmed deterioration (SCORING.md §4)."""
+"""ProDERM worsening and confirmed deterioration (docs/scoring.md §4)."""
 
 from fractions import Fraction
 

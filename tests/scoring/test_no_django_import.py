@@ -1,5 +1,5 @@
 """scoring/instruments, the calculator command and the pure stages of the pipeline (planning,
-compute, the typed scores) are pure Python: no Django (STYLE.md §1)."""
+compute, the typed scores) are pure Python: no Django (docs/architecture.md, conventions 1)."""
 
 import ast
 import os

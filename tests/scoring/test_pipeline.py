@@ -1,5 +1,6 @@
 """The scoring pipeline on the embedded default: every write path's commit leads to current
-response records (DESIGN.md "Data flow"), tasks are idempotent, records trace their inputs."""
+response records (docs/architecture.md "Data flow"), tasks are idempotent, records trace their
+inputs."""
 
 import json
 import logging
@@ -24,8 +25,8 @@ from tests.scoring.conftest import visit_doc
 pytestmark = pytest.mark.django_db
 
 ALGORITHMS = {"imacs-doi-2004", "acr-eular-2016", "proderm-worsening-2022"}
-# An improving follow-up of DESIGN.md's example baseline: physician 6 → 3, patient 5 → 4,
-# extramuscular 4 → 2, MMT 119 → 134 of 150, CK 2000 → 500 (ULN 200), HAQ unchanged (1.625).
+# An improving follow-up of docs/data-dictionary.md's example baseline: physician 6 → 3, patient 5 →
+# 4, extramuscular 4 → 2, MMT 119 → 134 of 150, CK 2000 → 500 (ULN 200), HAQ unchanged (1.625).
 IMPROVED = {"physician_global": 3.0, "patient_global": 4.0, "extramuscular": 2.0, "mmt": 9,
             "ck": 500}  # fmt: skip
 
@@ -77,7 +78,7 @@ def test_saved_follow_up_is_scored_against_the_baseline_on_commit(patient, save_
     assert doi.result["improved"] == ["enzyme", "extramuscular", "patient_global",
                                       "physician_global"]  # fmt: skip
     # physician 30 % → 17.5, patient 10 % → 2.5, extramuscular 20 % → 12.5, MMT 10 % → 10,
-    # CK 75 % → 7.5, HAQ 0 → 0 (SCORING.md §3).
+    # CK 75 % → 7.5, HAQ 0 → 0 (docs/scoring.md §3).
     assert (tis.score, tis.category, tis.complete) == (Decimal("50.0"), "moderate", True)
     assert tis.result["measures"]["mmt"] == {"percent_improvement": 10.0, "points": 10.0}
     assert stored["proderm-worsening-2022"].worsened is False
@@ -180,7 +181,7 @@ def test_onset_date_change_moves_patient_to_juvenile_thresholds(
     save_visit(patient, visit_doc("2020-01-08", "baseline"))
     save_visit(patient, visit_doc("2020-04-08", **IMPROVED))
     assert records(algorithm="acr-eular-2016").get().category == "moderate"
-    # Born April 1968: onset in June 1985 is at 17, so juvenile (SCORING.md §3): the TIS is
+    # Born April 1968: onset in June 1985 is at 17, so juvenile (docs/scoring.md §3): the TIS is
     # scored again with the JDM thresholds.
     values = {"patient_id": patient.patient_id, "sex": "female", "birth_year": 1968,
               "birth_month": 4, "diagnosis": "juvenile_dermatomyositis",

@@ -1,4 +1,4 @@
-"""Which visits are scored against which reference (DESIGN.md "References for a response").
+"""Which visits are scored against which reference (docs/scoring.md §7).
 
 Pure: plan_comparisons takes visit and episode keys, no database.
 """

@@ -29,7 +29,8 @@ SAVED = datetime(2020, 6, 1, tzinfo=UTC)
 
 
 def stored(visit_id, day, kind="follow_up", physician="6.0", **changes):
-    """A visit as scoring.selectors reads it: DESIGN.md's example visit, CK 2000 (ULN 200)."""
+    """A visit as scoring.selectors reads it: docs/data-dictionary.md's example visit, CK 2000
+    (ULN 200)."""
     visit = StoredVisit(
         visit_id, date.fromisoformat(day), kind, SAVED, Decimal(physician), Decimal("5.0"),
         Decimal("4.0"), None, False, mmt_total=119, mmt_max=150, haq=Fraction(13, 8),

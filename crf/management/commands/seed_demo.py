@@ -1,4 +1,5 @@
-"""`seed_demo --patients N [--sites K] [--seed S]`: a synthetic demo cohort (spec/CONTRACTS.md).
+"""`seed_demo --patients N [--sites K] [--seed S]`: a synthetic demo cohort (docs/operations.md
+"Management commands").
 
 Sites from a catalogue of real myositis centres, the demo logins of every role, and N patients
 made by crf.demo (diagnoses, serology, treatments and visit courses as a rheumatologist would

@@ -1,4 +1,5 @@
-"""`api_token USERNAME`: print a new API token for the user (spec/CONTRACTS.md).
+"""`api_token USERNAME`: print a new API token for the user (docs/operations.md "Management
+commands").
 
 Only a hash of each token is stored, so an existing token can never be shown again: the command
 issues a new one, prints it on stdout (alone, so `TOKEN=$(python manage.py api_token submit-man)`

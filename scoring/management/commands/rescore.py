@@ -1,5 +1,5 @@
-"""`rescore [--all | --patient ID | --stale]` (spec/CONTRACTS.md): queue re-scoring, or run it
-in-process when there is no broker (the embedded default), with progress.
+"""`rescore [--all | --patient ID | --stale]` (docs/operations.md "Management commands"): queue
+re-scoring, or run it in-process when there is no broker (the embedded default), with progress.
 
 --all and --patient recompute every record of those patients, current or not (after a fix, say);
 --stale runs the reconciliation sweep now: only patients with a visit never scored, pending or

@@ -1,4 +1,5 @@
-"""`scoring_status [--json]` (spec/CONTRACTS.md): counts of visits and their scoring state.
+"""`scoring_status [--json]` (docs/operations.md "Management commands"): counts of visits and their
+scoring state.
 
 A visit is scored when every response record it should have is current; pending when one is
 not computed yet (queued, or never scored); stale when one was computed from data that has

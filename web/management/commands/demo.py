@@ -1,4 +1,5 @@
-"""`demo [--port N] [--no-server]`: a working registry in one command (spec/CONTRACTS.md).
+"""`demo [--port N] [--no-server]`: a working registry in one command (docs/operations.md
+"Management commands").
 
 Migrates the database (the embedded SQLite unless DATABASE_URL says otherwise), seeds the demo
 cohort if the registry is empty, scores it, prints the URL and the demo logins, and serves on

@@ -24,7 +24,7 @@
     }
   }
 
-  /* --- MMT-8 (SCORING.md §1): a total exists only when every group (every side) is graded --- */
+  /* --- MMT-8 (docs/scoring.md §1): a total exists only when every group (every side) is graded --- */
   function initMmt(form) {
     var grid = form.querySelector("[data-role=mmt-grid]");
     var out = form.querySelector("[data-role=mmt-total]");
@@ -97,7 +97,7 @@
     });
   }
 
-  /* --- HAQ-DI / CHAQ (SCORING.md §5) ---------------------------------------------------------
+  /* --- HAQ-DI / CHAQ (docs/scoring.md §5) ---------------------------------------------------------
    * Category score = highest answered item; an aid/device or help raises an answered category
    * to at least 2; the index is the mean over answered categories, only with ≥ 6 answered.
    * "na" (CHAQ) is excluded. The sum is a whole number and the count 6, 7 or 8, so the index is
