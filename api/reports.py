@@ -25,7 +25,7 @@ from api.schema import ref
 from registry.errors import InputError
 from reports import builders, xlsx
 from reports.disclosure import MIN_PATIENTS, Disclosure
-from reports.filters import GroupBy, Stratify, parse_filters
+from reports.filters import LUNG_CHOICES, GroupBy, Stratify, parse_filters
 from reports.outcomes import OutcomesReport, outcomes_by_treatment
 from reports.selectors import episodes_for_drilldown, outcome_rows
 from reports.services import require_report
@@ -200,6 +200,13 @@ PARAMETERS = [
         enum=["yes", "no"],
         description="Episodes whose patient was (yes) or was not (no) refractory "
         "(refractory_v1 candidate or confirmed) at the episode's start.",
+    ),
+    OpenApiParameter(
+        "lung",
+        str,
+        enum=[code for code, _ in LUNG_CHOICES],
+        description="Episodes of patients whose lung record says interstitial lung disease "
+        "(ild), rapidly progressive ILD (rp_ild) or no ILD (no_ild).",
     ),
     OpenApiParameter("start_from", OpenApiTypes.DATE, description="Episodes started on or after."),
     OpenApiParameter("start_to", OpenApiTypes.DATE, description="Episodes started on or before."),

@@ -26,7 +26,7 @@ from reports.dictionary import (
 )
 from reports.disclosure import MIN_PATIENTS, SUPPRESSED
 from reports.endpoints import Parameters
-from reports.filters import ReportFilters
+from reports.filters import LUNG_CHOICES, ReportFilters
 from reports.models import EndpointDefinition
 from reports.outcomes import NOT_COMPUTED, OutcomeRow, OutcomesReport
 from reports.selectors import WEEKS, EpisodeOutcome
@@ -356,6 +356,18 @@ def filters_lines(filters: ReportFilters, generated_at: datetime) -> list[tuple[
         ("Drugs", ", ".join(filters.drugs) or "all"),
         ("Drug classes", ", ".join(filters.drug_classes) or "all"),
         ("Adult or juvenile", filters.population or "both"),
+        *(
+            [("EULAR/ACR classification", ", ".join(filters.classification))]
+            if filters.classification
+            else []
+        ),
+        *(
+            [("EULAR/ACR subgroups", ", ".join(filters.classification_subgroups))]
+            if filters.classification_subgroups
+            else []
+        ),
+        *([("Refractory at start", filters.refractory)] if filters.refractory else []),
+        *([("Lung", dict(LUNG_CHOICES)[filters.lung])] if filters.lung else []),
         *([("Endpoint", filters.endpoint)] if filters.endpoint else []),
         (
             "Period (episode start)",

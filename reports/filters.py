@@ -55,6 +55,15 @@ class Stratify:
 # from what was known that day) at the start of the episode; also the codes of its strata.
 REFRACTORY_CHOICES = (("yes", "Refractory at start"), ("no", "Not refractory at start"))
 
+# `lung=`: the patient's interstitial lung disease as their lung record says now (crf.LungStatus:
+# ILD yes/no, rapidly progressive). The anti-MDA5 trial's population is rapidly progressive ILD
+# (docs/outcomes.md "Survival analyses"); a patient without a lung record matches none.
+LUNG_CHOICES = (
+    ("ild", "Interstitial lung disease"),
+    ("rp_ild", "Rapidly progressive ILD"),
+    ("no_ild", "No interstitial lung disease"),
+)
+
 
 # The 2017 EULAR/ACR classification of the patient (scoring's classification record):
 # `classification=probable_or_definite` keeps the recommended minimum for a case.
@@ -80,6 +89,7 @@ PARAMETERS = (
     *_LISTS,
     "population",
     "refractory",
+    "lung",
     "start_from",
     "start_to",
     "group_by",
@@ -105,6 +115,7 @@ class ReportFilters:
     classification_subgroups: tuple[str, ...] = ()
     population: str | None = None
     refractory: str | None = None  # "yes" or "no" (REFRACTORY_CHOICES)
+    lung: str | None = None  # LUNG_CHOICES
     start_from: date | None = None
     start_to: date | None = None
     group_by: str = GroupBy.DRUG
@@ -122,6 +133,7 @@ class ReportFilters:
         }
         data["population"] = self.population
         data["refractory"] = self.refractory
+        data["lung"] = self.lung
         for name in ("start_from", "start_to"):
             value = getattr(self, name)
             data[name] = None if value is None else value.isoformat()
@@ -140,6 +152,8 @@ class ReportFilters:
             pairs.append(("population", self.population))
         if self.refractory:
             pairs.append(("refractory", self.refractory))
+        if self.lung:
+            pairs.append(("lung", self.lung))
         for name in ("start_from", "start_to"):
             value = getattr(self, name)
             if value is not None:
@@ -270,6 +284,7 @@ def parse_filters(params: Mapping[str, Any] | Any, *, form: bool = False) -> Rep
         lists[attribute] = tuple(values)
     population = _one_of(errors, params, "population", POPULATIONS)
     refractory = _one_of(errors, params, "refractory", tuple(c for c, _ in REFRACTORY_CHOICES))
+    lung = _one_of(errors, params, "lung", tuple(c for c, _ in LUNG_CHOICES))
     start_from = _date(errors, params, "start_from")
     start_to = _date(errors, params, "start_to")
     if start_from and start_to and start_to < start_from:
@@ -285,6 +300,7 @@ def parse_filters(params: Mapping[str, Any] | Any, *, form: bool = False) -> Rep
         **lists,
         population=population,
         refractory=refractory,
+        lung=lung,
         start_from=start_from,
         start_to=start_to,
         group_by=group_by,

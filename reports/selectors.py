@@ -44,7 +44,7 @@ from django.db.models import (
 from django.db.models.functions import Abs, Cast, Coalesce, Lag
 from django.db.models.lookups import GreaterThan
 
-from crf.models import Visit
+from crf.models import LungStatus, Visit
 from registry.access import Action, restrict
 from registry.errors import InputError
 from registry.models import Site, TreatmentEpisode
@@ -133,7 +133,20 @@ def episodes_matching(filters: ReportFilters) -> QuerySet[TreatmentEpisode]:
     if filters.refractory:
         at_start = refractory_at_start()
         episodes = episodes.filter(at_start if filters.refractory == "yes" else ~at_start)
+    if filters.lung:
+        episodes = episodes.filter(**LUNG_LOOKUPS[filters.lung])
     return episodes
+
+
+# The lookups of each `lung=` choice (reports.filters.LUNG_CHOICES) on the patient's lung record.
+LUNG_LOOKUPS: dict[str, dict[str, object]] = {
+    "ild": {"patient__lung__ild": LungStatus.Ild.YES},
+    "rp_ild": {
+        "patient__lung__ild": LungStatus.Ild.YES,
+        "patient__lung__rapidly_progressive": True,
+    },
+    "no_ild": {"patient__lung__ild": LungStatus.Ild.NO},
+}
 
 
 def refractory_at_start(outer: str = "pk") -> Exists:
