@@ -4,18 +4,21 @@ from web.views import (
     auth,
     classification,
     exports,
+    favicon,
     invitations,
     outcomes,
     patients,
     pro,
     trust,
     visits,
+    worklists,
 )
 
 app_name = "web"
 
 urlpatterns = [
     path("", auth.home, name="home"),
+    path("favicon.ico", favicon.favicon, name="favicon"),
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth.LogoutView.as_view(), name="logout"),
     path("site/", auth.site_switch, name="site-switch"),
@@ -52,6 +55,8 @@ urlpatterns = [
     path("visits/<int:pk>/unlock/", trust.unlock, name="visit-unlock"),
     path("visits/<int:pk>/queries/new/", trust.query_new, name="query-new"),
     path("queries/", trust.query_list, name="queries"),
+    # The work lists of the top bar (issue 18): due, drafts, queries, invitations, verify, sign.
+    path("work/<slug:slug>/", worklists.worklist, name="worklist"),
     path("queries/<int:pk>/answer/", trust.query_answer_view, name="query-answer"),
     path("queries/<int:pk>/close/", trust.query_close_view, name="query-close"),
     path("audit/", trust.audit_page, name="audit"),
