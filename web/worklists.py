@@ -46,7 +46,7 @@ WORKLISTS: tuple[Worklist, ...] = (
     Worklist(
         DUE,
         "Visits due",
-        "Due",
+        "Visits due",
         Action.WRITE,
         f"Patients with no visit in the last {OVERDUE_AFTER_DAYS} days, or none yet (the "
         "patient list's “overdue” rule), longest waiting first. Patients recorded as dead "
@@ -62,14 +62,14 @@ WORKLISTS: tuple[Worklist, ...] = (
     Worklist(
         QUERIES,
         "Data queries to answer",
-        "To answer",
+        "Queries to answer",
         Step.ANSWER_QUERY,
         "Open data queries on the site's visits, oldest first: answer them or correct the data.",
     ),
     Worklist(
         INVITATIONS,
         "Questionnaire invitations pending",
-        "Invitations",
+        "Invitations pending",
         Action.WRITE,
         "Invitations to answer questionnaires that the patient has not answered yet and that "
         "have not expired, those expiring first at the top.",

@@ -63,7 +63,7 @@ def cohort(site):
 
 def order(client, **params):
     html = client.get(reverse("web:patients"), params).content.decode()
-    return re.findall(r'<th scope="row"><a href="/patients/\d+/">(MAN-\w+)</a>', html)
+    return re.findall(r'<th scope="row"[^>]*><a href="/patients/\d+/">(MAN-\w+)</a>', html)
 
 
 def rows_of(html):
