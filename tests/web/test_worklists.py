@@ -245,3 +245,23 @@ def test_the_favicon_is_served(client):
     assert response.content[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
     assert "max-age" in response["Cache-Control"]
     assert client.post("/favicon.ico").status_code == 405
+
+
+@pytest.mark.parametrize("slug", ["due", "drafts", "queries", "invitations", "verify", "sign"])
+def test_a_list_page_costs_the_same_with_more_rows(client, site, data_manager, slug):
+    """Each page is a count and one query for its rows (patients, sites, people joined)."""
+    for role in ("coordinator", "investigator"):
+        Membership.objects.create(user=data_manager, site=site, role=role)
+    client.force_login(data_manager)
+    url = reverse("web:worklist", args=[slug])
+
+    def measure():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    build(site, "A")
+    small = measure()
+    for index in range(3):
+        build(site, f"B{index}", n=100 * (index + 1))
+    assert measure() == small
