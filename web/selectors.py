@@ -123,8 +123,8 @@ def parse_sort(value: str) -> tuple[str, bool] | None:
 def _ordering(key: str, descending: bool) -> tuple[dict[str, Any], list[Any]]:
     """The annotation and ORDER BY of a sort. A patient without a visit counts as seen longest
     ago (first when sorting by the oldest last visit); a patient without a score comes last
-    either way (no score is not a low score)."""
-    if key == DEFAULT_SORT:
+    either way (no score is not a low score). A key that names no column sorts by default."""
+    if key == DEFAULT_SORT or key not in SORT_COLUMNS:
         if descending:
             return {}, ["-site_id", "-patient_id"]
         return {}, ["site_id", "patient_id"]
