@@ -4,10 +4,21 @@ whatever the number of patients or visits (tests count them)."""
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OrderBy,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property
 
@@ -40,6 +51,98 @@ def overdue_cutoff(today: date | None = None) -> date:
     return (today or date.today()) - timedelta(days=OVERDUE_AFTER_DAYS)
 
 
+# --- the patient list's columns and their order -----------------------------------------------
+
+
+def _visits_of_row() -> QuerySet[Visit]:
+    return Visit.objects.filter(patient_id=OuterRef("pk")).order_by()
+
+
+def _n_visits() -> Coalesce:
+    return Coalesce(
+        Subquery(_visits_of_row().values("patient_id").annotate(n=Count("id")).values("n")), 0
+    )
+
+
+def _last_visit() -> Subquery:
+    return Subquery(_visits_of_row().order_by("-visit_date").values("visit_date")[:1])
+
+
+def _n_open_queries() -> Coalesce:
+    open_queries = (
+        DataQuery.objects.filter(visit__patient_id=OuterRef("pk"))
+        .exclude(status=DataQuery.Status.CLOSED)
+        .order_by()
+        .values("visit__patient_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(open_queries), 0)
+
+
+def _latest_tis(column: str) -> Subquery:
+    """A column of the patient's latest stored ACR/EULAR total improvement score against the
+    patient's baseline visit (what the patient page's TIS column and chart show), by the date of
+    the visit scored. Records not done (pending, failed) and scores not computed are skipped:
+    the latest score there is, not a blank for a visit still being scored."""
+    records = ResponseRecord.objects.filter(
+        patient_id=OuterRef("pk"),
+        algorithm=ResponseRecord.Algorithm.ACR_EULAR,
+        reference_kind=ResponseRecord.ReferenceKind.BASELINE,
+        status=ResponseRecord.Status.DONE,
+        score__isnull=False,
+    ).order_by("-visit__visit_date", "-visit_id")
+    return Subquery(records.values(column)[:1])
+
+
+# The sortable columns of the patient list (`?sort=key`, `?sort=-key` for descending): what each
+# sorts by, and the direction of a first click (dates and counts: the largest first). Rows that
+# tie keep the default order (site, site patient id).
+SORT_COLUMNS: dict[str, tuple[Any, bool]] = {
+    "patient": (None, False),  # the default: the unique index (site, patient id)
+    "site": (F("site__code"), False),
+    "diagnosis": (F("diagnosis"), False),
+    "serology": (F("serology_group"), False),
+    "visits": (_n_visits, True),
+    "last_visit": (_last_visit, True),
+    "tis": (lambda: _latest_tis("score"), True),
+    "open_queries": (_n_open_queries, True),
+}
+DEFAULT_SORT = "patient"
+
+
+def parse_sort(value: str) -> tuple[str, bool] | None:
+    """("key", descending) of a `sort` parameter; None when it names no sortable column."""
+    descending = value.startswith("-")
+    key = value[1:] if descending else value
+    if key not in SORT_COLUMNS:
+        return None
+    return key, descending
+
+
+def _ordering(key: str, descending: bool) -> tuple[dict[str, Any], list[Any]]:
+    """The annotation and ORDER BY of a sort. A patient without a visit counts as seen longest
+    ago (first when sorting by the oldest last visit); a patient without a score comes last
+    either way (no score is not a low score). A key that names no column sorts by default."""
+    if key == DEFAULT_SORT or key not in SORT_COLUMNS:
+        if descending:
+            return {}, ["-site_id", "-patient_id"]
+        return {}, ["site_id", "patient_id"]
+    expression, _ = SORT_COLUMNS[key]
+    value = expression() if callable(expression) else expression
+    if key == "last_visit":
+        order: OrderBy = (
+            F("sort_value").desc(nulls_last=True)
+            if descending
+            else F("sort_value").asc(nulls_first=True)
+        )
+    elif descending:
+        order = F("sort_value").desc(nulls_last=True)
+    else:
+        order = F("sort_value").asc(nulls_last=True)
+    return {"sort_value": value}, [order, "site_id", "patient_id"]
+
+
 def patient_list(
     *,
     user: Any,
@@ -49,13 +152,17 @@ def patient_list(
     serology: str = "",
     status: str = "",
     overdue: bool = False,
+    sort: str = DEFAULT_SORT,
+    descending: bool = False,
 ) -> QuerySet[Patient]:
-    """The patients the user may read, of one site (or all theirs), filtered.
+    """The patients the user may read, of one site (or all theirs), filtered and sorted.
 
-    Ordered by (site, site patient id), the unique index registry_patient_site_id. Page through
-    `.values_list("site_id", "patient_id")` and fetch the page's rows with `patient_rows`: the
-    keys of a page come from that index alone (an index-only scan, even deep in a site of 20,000
-    patients), where paging the rows themselves makes PostgreSQL sort the whole site.
+    By default ordered by (site, site patient id), the unique index registry_patient_site_id.
+    Page through `.values_list("site_id", "patient_id")` and fetch the page's rows with
+    `patient_rows`: the keys of a page come from that index alone (an index-only scan, even deep
+    in a site of 20,000 patients), where paging the rows themselves makes PostgreSQL sort the
+    whole site. Another sort (SORT_COLUMNS) is one correlated subquery per patient of the
+    filtered list, each an index lookup, in the same single query.
     """
     patients = patients_visible_to(user, Action.READ)
     if site_id is not None:
@@ -83,7 +190,8 @@ def patient_list(
         # An anti-join on crf_visit_patient_date (patient_id, visit_date): no recent visit.
         recent = Visit.objects.filter(patient_id=OuterRef("pk"), visit_date__gte=overdue_cutoff())
         patients = patients.filter(~Exists(recent))
-    return patients.order_by("site_id", "patient_id")
+    annotation, order = _ordering(sort, descending)
+    return patients.annotate(**annotation).order_by(*order)
 
 
 class CappedPaginator(Paginator):
@@ -112,12 +220,23 @@ class CappedPaginator(Paginator):
         return found
 
 
+@dataclass(frozen=True)
+class LatestTis:
+    """The latest ACR/EULAR total improvement score against the baseline visit."""
+
+    score: Decimal
+    category: str
+    complete: bool | None  # False: a lower bound, core set measures were missing
+    visit_date: date  # of the visit scored
+
+
 @dataclass
 class PatientRow:
     patient: Patient
     visits: int
     last_visit: date | None
     open_queries: int
+    tis: LatestTis | None = None
 
     @property
     def overdue(self) -> bool:
@@ -127,9 +246,10 @@ class PatientRow:
 def patient_rows(keys: list[tuple[int, str]]) -> list[PatientRow]:
     """The list page's rows for one page of (site id, site patient id) keys, in their order.
 
-    One query: the page's patients with their number of visits, latest visit date and open
-    queries as correlated subqueries (each an index lookup: crf_visit_patient_date, and the
-    query's visit foreign key), so the page costs the same whatever the size of the registry.
+    One query: the page's patients with their number of visits, latest visit date, open queries
+    and latest total improvement score as correlated subqueries (each an index lookup:
+    crf_visit_patient_date, the query's visit foreign key, the record's patient foreign key), so
+    the page costs the same whatever the size of the registry.
     """
     if not keys:
         return []
@@ -139,32 +259,30 @@ def patient_rows(keys: list[tuple[int, str]]) -> list[PatientRow]:
     condition = Q()
     for site_id, patient_ids in by_site.items():
         condition |= Q(site_id=site_id, patient_id__in=patient_ids)
-    visits = Visit.objects.filter(patient_id=OuterRef("pk")).order_by()
-    open_queries = DataQuery.objects.filter(visit__patient_id=OuterRef("pk")).exclude(
-        status=DataQuery.Status.CLOSED
-    )
     patients = (
         Patient.objects.filter(condition)
         .select_related("site")
         .annotate(
-            n_visits=Coalesce(
-                Subquery(visits.values("patient_id").annotate(n=Count("id")).values("n")), 0
-            ),
-            last_visit=Subquery(visits.order_by("-visit_date").values("visit_date")[:1]),
-            n_open_queries=Coalesce(
-                Subquery(
-                    open_queries.order_by()
-                    .values("visit__patient_id")
-                    .annotate(n=Count("id"))
-                    .values("n")
-                ),
-                0,
-            ),
+            n_visits=_n_visits(),
+            last_visit=_last_visit(),
+            n_open_queries=_n_open_queries(),
+            tis_score=_latest_tis("score"),
+            tis_category=_latest_tis("category"),
+            tis_complete=_latest_tis("complete"),
+            tis_date=_latest_tis("visit__visit_date"),
         )
     )
     found = {(p.site_id, p.patient_id): p for p in patients}
     return [
-        PatientRow(p, p.n_visits, p.last_visit, p.n_open_queries)
+        PatientRow(
+            p,
+            p.n_visits,
+            p.last_visit,
+            p.n_open_queries,
+            LatestTis(p.tis_score, p.tis_category, p.tis_complete, p.tis_date)
+            if p.tis_score is not None
+            else None,
+        )
         for p in (found.get(key) for key in keys)
         if p is not None
     ]

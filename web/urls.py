@@ -5,23 +5,27 @@ from web.views import (
     classification,
     docs,
     exports,
+    favicon,
     invitations,
     outcomes,
+    patient_list,
     patients,
     pro,
     summary,
     trust,
     visits,
+    worklists,
 )
 
 app_name = "web"
 
 urlpatterns = [
     path("", auth.home, name="home"),
+    path("favicon.ico", favicon.favicon, name="favicon"),
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth.LogoutView.as_view(), name="logout"),
     path("site/", auth.site_switch, name="site-switch"),
-    path("patients/", patients.patient_list, name="patients"),
+    path("patients/", patient_list.patient_list, name="patients"),
     path("patients/new/", patients.patient_new, name="patient-new"),
     path("patients/<int:pk>/", patients.patient_detail, name="patient"),
     path("patients/<int:pk>/edit/", patients.patient_edit_view, name="patient-edit"),
@@ -56,6 +60,8 @@ urlpatterns = [
     path("visits/<int:pk>/queries/new/", trust.query_new, name="query-new"),
     path("queries/", trust.query_list, name="queries"),
     path("queries/<int:pk>/", trust.query_detail, name="query"),
+    # The work lists of the top bar (issue 18): due, drafts, queries, invitations, verify, sign.
+    path("work/<slug:slug>/", worklists.worklist, name="worklist"),
     path("queries/<int:pk>/answer/", trust.query_answer_view, name="query-answer"),
     path("queries/<int:pk>/close/", trust.query_close_view, name="query-close"),
     path("audit/", trust.audit_page, name="audit"),

@@ -1,5 +1,5 @@
-"""Patient list, patient page (timeline, scores, charts), and the patient, autoantibody and
-treatment forms."""
+"""Patient page (timeline, scores, charts), and the patient, autoantibody and treatment forms
+(the patient list is web/views/patient_list.py)."""
 
 from typing import Any
 
@@ -25,7 +25,6 @@ from registry.services import (
     treatment_delete,
     treatment_upsert,
 )
-from registry.vocabularies import Diagnosis, SerologyGroup
 from scoring.selectors import refractory_record
 from web import selectors
 from web.charts import colour_by_drug
@@ -45,50 +44,6 @@ from web.views.common import (
 )
 from web.views.invitations import invitations_of
 from web.views.outcomes import outcomes_context
-
-
-@login_required
-@require_GET
-def patient_list(request: HttpRequest) -> HttpResponse:
-    state = web_state(request)
-    site = state.current_site
-    filters = {
-        "search": request.GET.get("q", "").strip()[:64],
-        "diagnosis": request.GET.get("diagnosis", ""),
-        "serology": request.GET.get("serology", ""),
-        "status": request.GET.get("status", ""),
-        "overdue": request.GET.get("overdue") == "1",
-    }
-    patients = selectors.patient_list(
-        user=request.user, site_id=site.pk if site else None, **filters
-    )
-    filtered = any(filters.values())
-    paginator = selectors.CappedPaginator(
-        patients.values_list("site_id", "patient_id"),
-        selectors.PAGE_SIZE,
-        cap=selectors.COUNT_CAP if filtered else None,
-    )
-    page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "web/patient_list.html",
-        {
-            "page": page,
-            "rows": selectors.patient_rows(list(page.object_list)),
-            "filters": filters,
-            "filtered": filtered,
-            "capped": paginator.capped,
-            "querystring": query.urlencode(),
-            "diagnoses": Diagnosis.choices,
-            "serologies": SerologyGroup.choices,
-            "statuses": [(k, label) for k, (label, _) in selectors.STATUS_FILTERS.items()]
-            + [(selectors.OPEN_QUERIES, "Has open data queries")],
-            "overdue_days": selectors.OVERDUE_AFTER_DAYS,
-            "can_create": bool(state.writable_sites),
-        },
-    )
 
 
 def _patient_values(form: PatientForm) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
