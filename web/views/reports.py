@@ -46,6 +46,7 @@ from reports.filters import (
 from reports.models import ExportJob
 from reports.outcomes import (
     CLASSIFICATION_LABELS,
+    NOT_COMPUTED,
     POPULATION_LABELS,
     OutcomeRow,
     outcomes_by_treatment,
@@ -88,6 +89,12 @@ def _form_context(filters: ReportFilters, errors: list[tuple[str, str]]) -> dict
         "filters": filters,
         "errors": errors,
         "error_fields": {field for field, _ in errors},
+        # Typed as YYYY-MM-DD, like every date of the registry's forms (web.forms.DATE_HINT):
+        # a browser's date picker shows the user's locale instead, e.g. mm/dd/yyyy.
+        "date_fields": [
+            ("start_from", "Started from", filters.start_from),
+            ("start_to", "Started up to", filters.start_to),
+        ],
         "choices": {
             "sites": list(Site.objects.order_by("code").values_list("code", "name")),
             "diagnoses": Diagnosis.choices,
@@ -127,6 +134,18 @@ def drilldown_query(filters: ReportFilters, row: OutcomeRow) -> str:
     return filters.query_string(stratify=None, **narrowed)
 
 
+def best_category_cells(row: OutcomeRow) -> list[dict[str, Any]]:
+    """The best ACR/EULAR category counts of a row, in category order and then "not computed",
+    each with its name and share for the cell's tooltip."""
+    cells = []
+    for key in (*CATEGORIES, NOT_COMPUTED):
+        share = row.best_category[key]
+        percent = "" if share.percent is None else f" ({share.percent:.0f} %)"
+        name = charts.CATEGORY_LABELS[key]
+        cells.append({"key": key, "count": share.count, "title": f"{name}: {share.count}{percent}"})
+    return cells
+
+
 @login_required
 @require_GET
 def outcomes(request: HttpRequest) -> HttpResponse:
@@ -144,7 +163,10 @@ def outcomes(request: HttpRequest) -> HttpResponse:
     if report is not None:
         context.update(
             report=report,
-            rows=[(row, drilldown_query(filters, row)) for row in report.rows],
+            rows=[
+                (row, drilldown_query(filters, row), best_category_cells(row))
+                for row in report.rows
+            ],
             charts=[(chart, charts.to_svg(chart)) for chart in charts.report_charts(report)],
             query=filters.query_string(),
             weeks=WEEKS,
@@ -240,6 +262,7 @@ def episodes(request: HttpRequest) -> HttpResponse:
             query=filters.query_string(),
             weeks=WEEKS,
             own_sites=list(sites_for(request.user, Action.READ).values_list("code", flat=True)),
+            drug_labels=dict(Drug.choices),
         )
     return render(request, "reports/episodes.html", context, status=400 if errors else 200)
 
