@@ -43,6 +43,7 @@ from reports.filters import (
     Stratify,
     parse_filters,
 )
+from reports.glucocorticoid import dose_over_time, glucocorticoid_chart
 from reports.models import ExportJob
 from reports.outcomes import (
     CLASSIFICATION_LABELS,
@@ -154,7 +155,8 @@ def outcomes(request: HttpRequest) -> HttpResponse:
     report = None
     if not errors:
         try:
-            report = outcomes_by_treatment(filters, disclosure=Disclosure.for_user(request.user))
+            disclosure = Disclosure.for_user(request.user)
+            report = outcomes_by_treatment(filters, disclosure=disclosure)
         except InputError as exc:
             # An endpoint that does not exist (the other filters were checked above).
             filters, errors = ReportFilters(), exc.errors
@@ -167,7 +169,13 @@ def outcomes(request: HttpRequest) -> HttpResponse:
                 (row, drilldown_query(filters, row), best_category_cells(row))
                 for row in report.rows
             ],
-            charts=[(chart, charts.to_svg(chart)) for chart in charts.report_charts(report)],
+            charts=[
+                (chart, charts.to_svg(chart))
+                for chart in [
+                    *charts.report_charts(report),
+                    glucocorticoid_chart(dose_over_time(filters, disclosure=disclosure)),
+                ]
+            ],
             query=filters.query_string(),
             weeks=WEEKS,
             categories=CATEGORIES,
