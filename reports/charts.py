@@ -393,7 +393,7 @@ def small_multiples(
     lines = math.ceil(len(panels) / PANEL_COLUMNS)
     bottom = 10 + lines * (PANEL_HEIGHT + gap)
     if guides:
-        text = "Dashed lines: " + "; ".join(f"{name} ({_fmt(value)})" for value, name in guides)
+        text = "Dashed lines: " + "; ".join(f"{name} {_fmt(value)}{unit}" for value, name in guides)
         chart.add(Text(10, bottom + 4, text, size=FONT - 2, fill="#616161"))
         bottom += 14
     chart.add(Text(chart.width / 2, bottom + 8, "weeks since start", size=FONT - 1,
