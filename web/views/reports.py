@@ -50,6 +50,7 @@ from reports.outcomes import (
     NOT_COMPUTED,
     POPULATION_LABELS,
     OutcomeRow,
+    OutcomesReport,
     outcomes_by_treatment,
 )
 from reports.selectors import (
@@ -147,6 +148,15 @@ def best_category_cells(row: OutcomeRow) -> list[dict[str, Any]]:
     return cells
 
 
+def _charts(report: OutcomesReport, disclosure: Disclosure) -> list[charts.Chart]:
+    """The page's charts: the report's, and the glucocorticoid doses over time (one more query,
+    not made for a report without rows, which draws no chart)."""
+    if not report.rows:
+        return []
+    doses = dose_over_time(report.filters, disclosure=disclosure)
+    return [*charts.report_charts(report), glucocorticoid_chart(doses)]
+
+
 @login_required
 @require_GET
 def outcomes(request: HttpRequest) -> HttpResponse:
@@ -169,13 +179,7 @@ def outcomes(request: HttpRequest) -> HttpResponse:
                 (row, drilldown_query(filters, row), best_category_cells(row))
                 for row in report.rows
             ],
-            charts=[
-                (chart, charts.to_svg(chart))
-                for chart in [
-                    *charts.report_charts(report),
-                    glucocorticoid_chart(dose_over_time(filters, disclosure=disclosure)),
-                ]
-            ],
+            charts=[(chart, charts.to_svg(chart)) for chart in _charts(report, disclosure)],
             query=filters.query_string(),
             weeks=WEEKS,
             categories=CATEGORIES,
