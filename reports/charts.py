@@ -324,7 +324,10 @@ class Panel:
     missing: tuple[int, ...] = ()
 
 
+# Three panels to a line; four, on a wider canvas, from more than six panels, so that twelve
+# fit on a landscape PDF page with legible labels.
 PANEL_COLUMNS = 3
+WIDE_PANEL_COLUMNS = 4
 PANEL_HEIGHT = 150
 MAX_PANELS = 12
 
@@ -340,16 +343,19 @@ def small_multiples(
     unit: str = "",
     empty: str,
 ) -> Chart:
-    """One small panel per treatment, PANEL_COLUMNS to a line, on the same axes: weeks of
-    treatment from 0 to the last of `x_ticks` (the last week with data) and 0 to `y_max`.
+    """One small panel per treatment, PANEL_COLUMNS (or WIDE_PANEL_COLUMNS) to a line, on the
+    same axes: weeks of treatment from 0 to the last of `x_ticks` (the last week with data) and
+    0 to `y_max`.
     Each week's median is a dot with its interquartile range as a whisker, the dots joined.
     Several treatments on one plot hide each other; side by side they can be compared."""
     gap = 14
-    width = (chart.width - 20 - gap * (PANEL_COLUMNS - 1)) / PANEL_COLUMNS
+    columns = PANEL_COLUMNS if len(panels) <= 2 * PANEL_COLUMNS else WIDE_PANEL_COLUMNS
+    chart.width = WIDTH * columns / PANEL_COLUMNS
+    width = (chart.width - 20 - gap * (columns - 1)) / columns
     x_end = max(x_ticks) or 1
     described = []
     for index, panel in enumerate(panels):
-        column, line = index % PANEL_COLUMNS, index // PANEL_COLUMNS
+        column, line = index % columns, index // columns
         x0 = 10 + column * (width + gap)
         y0 = 10 + line * (PANEL_HEIGHT + gap)
         left, right = x0 + 34, x0 + width - 10
@@ -390,7 +396,7 @@ def small_multiples(
             chart.add(Path(line_points, colour, width=1.5))
         parts += [(week, f"week {week} no visits") for week in panel.missing]
         described.append(f"{panel.label}: " + ", ".join(text for _, text in sorted(parts)))
-    lines = math.ceil(len(panels) / PANEL_COLUMNS)
+    lines = math.ceil(len(panels) / columns)
     bottom = 10 + lines * (PANEL_HEIGHT + gap)
     if guides:
         text = "Dashed lines: " + "; ".join(f"{name} {_fmt(value)}{unit}" for value, name in guides)
@@ -453,8 +459,9 @@ def report_charts(report: OutcomesReport) -> list[Chart]:
 def to_svg(chart: Chart) -> SafeString:
     """Inline SVG; every text is escaped."""
     anchor = {"start": "start", "middle": "middle", "end": "end"}
+    classes = "report-chart wide" if chart.width > WIDTH else "report-chart"
     parts = [
-        f'<svg class="report-chart" viewBox="0 0 {chart.width:.0f} {chart.height:.0f}" '
+        f'<svg class="{classes}" viewBox="0 0 {chart.width:.0f} {chart.height:.0f}" '
         f'role="img" aria-labelledby="{chart.chart_id}-title {chart.chart_id}-desc" '
         f'xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif">',
         f'<title id="{chart.chart_id}-title">{escape(chart.title)}</title>',
