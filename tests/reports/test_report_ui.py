@@ -13,10 +13,15 @@ from django.urls import reverse
 
 from reports.charts import (
     WEEK_STEPS,
+    Chart,
+    Panel,
+    PanelPoint,
     Text,
     nice_top,
     report_charts,
+    small_multiples,
     time_to_doi_chart,
+    to_svg,
     week_ticks,
 )
 from reports.disclosure import Disclosure
@@ -264,3 +269,18 @@ def test_tis_chart_is_one_panel_per_treatment_on_weeks_with_data(cohort):
     # Each panel's axis: 0, 12, 24, 52, each once per panel.
     assert week_labels.count("52") == 3 and week_labels.count("12") == 3
     assert "week 52 no visits" in tis.description
+
+
+@pytest.mark.parametrize(("count", "width", "lines"), [(3, 720, 1), (6, 720, 2), (7, 960, 2),
+                                                        (12, 960, 3)])  # fmt: skip
+def test_small_multiples_lay_out_three_or_four_to_a_line(count, width, lines):
+    panels = [
+        Panel(f"Drug {n}", (PanelPoint(12, 40, 30, 50, 5), PanelPoint(24, 50, 40, 60, 4)))
+        for n in range(count)
+    ]
+    chart = small_multiples(Chart("c", "t", 720, 0), panels, x_ticks=[0, 12, 24], y_max=100,
+                            y_ticks=(0, 50, 100), empty="none")  # fmt: skip
+    titles = [s for s in chart.shapes if isinstance(s, Text) and s.bold]
+    assert chart.width == width and len({round(s.y) for s in titles}) == lines
+    assert max(s.x for s in titles) < chart.width
+    assert (' wide"' in to_svg(chart)) == (width > 720)
