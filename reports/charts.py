@@ -11,6 +11,7 @@ renderer flips the y axis. Charts:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -211,6 +212,34 @@ def _plot_frame(
     chart.add(Text(12, top - 8, y_label, size=FONT - 1))
 
 
+# Steps of a weeks axis, from which `week_ticks` takes the first that gives few enough labels:
+# whole weeks, months of four weeks, quarters (12 or 13 weeks), half years and years.
+WEEK_STEPS = (1, 2, 4, 8, 12, 26, 52)
+
+
+def week_ticks(horizon_weeks: float, most: int = 10) -> list[int]:
+    """Tick weeks for an axis from 0 to `horizon_weeks`: one step of WEEK_STEPS, every label
+    once and none past the end of the axis (the axis ends at the data)."""
+    if horizon_weeks <= 0:
+        return [0]
+    step = next(
+        (step for step in WEEK_STEPS if int(horizon_weeks // step) + 1 <= most), WEEK_STEPS[-1]
+    )
+    return list(range(0, int(horizon_weeks) + 1, step))
+
+
+def nice_top(value: float, steps: int = 4) -> tuple[float, list[float]]:
+    """An axis from 0 that holds `value`: its end and its ticks (1, 2, 2.5 or 5 × 10^k apart),
+    each label once."""
+    if value <= 0:
+        return 1.0, [0.0, 1.0]
+    raw = value / steps
+    base = 10 ** math.floor(math.log10(raw))
+    step = next(m * base for m in (1, 2, 2.5, 5, 10) if m * base >= raw)
+    count = math.ceil(value / step - 1e-9)
+    return step * count, [round(step * i, 6) for i in range(count + 1)]
+
+
 def time_to_doi_chart(report: OutcomesReport) -> Chart:
     """Cumulative proportion meeting the IMACS DOI (1 − Kaplan–Meier) by weeks of treatment."""
     rows = [row for row in _shown_rows(report) if row.time_to_doi.n]
@@ -229,11 +258,11 @@ def time_to_doi_chart(report: OutcomesReport) -> Chart:
         left,
     )
     top, bottom = legend_bottom + 18, chart.height - 40
-    # Two years of treatment, or less when nobody is followed that long.
+    # The axis ends at the last time observed (two years at most): no empty stretch after it.
     last = max((s.time for row in shown for s in row.time_to_doi.steps), default=0)
-    horizon = max(min(last, 104 * 7), 7 * 12)
+    horizon = max(min(last, 104 * 7), 7)
     _plot_frame(chart, left, top, right, bottom, (0, 25, 50, 75, 100), 100, "% meeting DOI")
-    for week in range(0, int(horizon / 7) + 1, 12 if horizon > 7 * 52 else 4):
+    for week in week_ticks(horizon / 7):
         x = left + (right - left) * week * 7 / horizon
         chart.add(Text(x, bottom + 14, str(week), size=FONT - 1, anchor="middle"))
     chart.add(Text((left + right) / 2, bottom + 30, "weeks since start", anchor="middle"))
@@ -274,61 +303,146 @@ def time_to_doi_chart(report: OutcomesReport) -> Chart:
     return chart
 
 
-def tis_over_time_chart(report: OutcomesReport) -> Chart:
-    """Median TIS (with interquartile range) at weeks 12, 24 and 52, by treatment."""
-    rows = [row for row in _shown_rows(report) if any(row.weeks[w].tis.n for w in WEEKS)]
-    shown = _largest(rows, MAX_SERIES)
-    chart = Chart(
-        "chart-tis-over-time", "Total improvement score over time (median and IQR)", WIDTH, 360
-    )
-    left, right = 60, WIDTH - 20
-    legend_bottom = _legend(
-        chart,
-        [(_short(_series_label(row)), SERIES_COLOURS[i]) for i, row in enumerate(shown)],
-        16,
-        left,
-    )
-    top, bottom = legend_bottom + 18, chart.height - 40
-    _plot_frame(chart, left, top, right, bottom, (0, 20, 40, 60, 80, 100), 100, "TIS")
-    horizon = WEEKS[-1] + 4
-    for week in WEEKS:
-        x = left + (right - left) * week / horizon
-        chart.add(Text(x, bottom + 14, f"week {week}", size=FONT - 1, anchor="middle"))
-    for threshold, name in ((20, "minimal (adult)"), (40, "moderate"), (60, "major")):
-        y = bottom - (bottom - top) * threshold / 100
-        chart.add(Line(left, y, right, y, stroke="#9e9e9e", dash=True))
-        chart.add(Text(right - 2, y - 3, name, size=FONT - 2, anchor="end", fill="#757575"))
+@dataclass(frozen=True)
+class PanelPoint:
+    """A median with its interquartile range, of `n` values, at a week of treatment."""
+
+    week: int
+    median: float
+    q1: float
+    q3: float
+    n: int
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One small chart of a set: a treatment's medians over time."""
+
+    label: str
+    points: tuple[PanelPoint, ...]
+    # What the panel says where a week has no value ("week 52 no visits").
+    missing: tuple[int, ...] = ()
+
+
+# Three panels to a line; four, on a wider canvas, from more than six panels, so that twelve
+# fit on a landscape PDF page with legible labels.
+PANEL_COLUMNS = 3
+WIDE_PANEL_COLUMNS = 4
+PANEL_HEIGHT = 150
+MAX_PANELS = 12
+
+
+def small_multiples(
+    chart: Chart,
+    panels: Sequence[Panel],
+    *,
+    x_ticks: Sequence[int],
+    y_max: float,
+    y_ticks: Sequence[float],
+    guides: Sequence[tuple[float, str]] = (),
+    unit: str = "",
+    empty: str,
+) -> Chart:
+    """One small panel per treatment, PANEL_COLUMNS (or WIDE_PANEL_COLUMNS) to a line, on the
+    same axes: weeks of treatment from 0 to the last of `x_ticks` (the last week with data) and
+    0 to `y_max`.
+    Each week's median is a dot with its interquartile range as a whisker, the dots joined.
+    Several treatments on one plot hide each other; side by side they can be compared."""
+    gap = 14
+    columns = PANEL_COLUMNS if len(panels) <= 2 * PANEL_COLUMNS else WIDE_PANEL_COLUMNS
+    chart.width = WIDTH * columns / PANEL_COLUMNS
+    width = (chart.width - 20 - gap * (columns - 1)) / columns
+    x_end = max(x_ticks) or 1
     described = []
-    spread = 10 / max(len(shown), 1)
-    for index, row in enumerate(shown):
-        colour = SERIES_COLOURS[index]
-        offset = (index - (len(shown) - 1) / 2) * spread
-        points = []
+    for index, panel in enumerate(panels):
+        column, line = index % columns, index // columns
+        x0 = 10 + column * (width + gap)
+        y0 = 10 + line * (PANEL_HEIGHT + gap)
+        left, right = x0 + 34, x0 + width - 10
+        top, bottom = y0 + 26, y0 + PANEL_HEIGHT - 22
+        chart.add(Text(x0 + 2, y0 + 12, _short(panel.label, 34), size=FONT - 1, bold=True))
+
+        def x_of(week: float, left: float = left, right: float = right) -> float:
+            return left + (right - left) * week / x_end
+
+        def y_of(value: float, top: float = top, bottom: float = bottom) -> float:
+            return bottom - (bottom - top) * min(value, y_max) / y_max
+
+        for tick in y_ticks:
+            chart.add(Line(left, y_of(tick), right, y_of(tick), stroke="#e6e6e6"))
+            chart.add(Text(left - 4, y_of(tick) + 3, _fmt(tick), size=FONT - 3, anchor="end"))
+        for value, _ in guides:
+            chart.add(Line(left, y_of(value), right, y_of(value), stroke="#9e9e9e", dash=True))
+        chart.add(Line(left, bottom, right, bottom))
+        chart.add(Line(left, top, left, bottom))
+        for week in x_ticks:
+            chart.add(Text(x_of(week), bottom + 12, str(week), size=FONT - 3, anchor="middle"))
+        colour = SERIES_COLOURS[0]
         parts = []
+        for point in panel.points:
+            x = x_of(point.week)
+            chart.add(Line(x, y_of(point.q1), x, y_of(point.q3), stroke=colour, width=1.5))
+            title = (
+                f"week {point.week}: median {_fmt(point.median)}{unit} "
+                f"(IQR {_fmt(point.q1)}–{_fmt(point.q3)}, n={point.n})"
+            )
+            chart.add(Rect(x - 3, y_of(point.median) - 3, 6, 6, colour, title=title))
+            parts.append(
+                (point.week, f"week {point.week} median {_fmt(point.median)}{unit} "
+                 f"(IQR {_fmt(point.q1)}–{_fmt(point.q3)}, n={point.n})")
+            )  # fmt: skip
+        if len(panel.points) > 1:
+            line_points = tuple((x_of(p.week), y_of(p.median)) for p in panel.points)
+            chart.add(Path(line_points, colour, width=1.5))
+        parts += [(week, f"week {week} no visits") for week in panel.missing]
+        described.append(f"{panel.label}: " + ", ".join(text for _, text in sorted(parts)))
+    lines = math.ceil(len(panels) / columns)
+    bottom = 10 + lines * (PANEL_HEIGHT + gap)
+    if guides:
+        text = "Dashed lines: " + "; ".join(f"{name} {_fmt(value)}{unit}" for value, name in guides)
+        chart.add(Text(10, bottom + 4, text, size=FONT - 2, fill="#616161"))
+        bottom += 14
+    chart.add(Text(chart.width / 2, bottom + 8, "weeks since start", size=FONT - 1,
+                   anchor="middle"))  # fmt: skip
+    if not panels:
+        chart.add(Text(chart.width / 2, 40, empty, anchor="middle"))
+        bottom = 60
+    chart.height = bottom + 20
+    chart.description = "; ".join(described) or empty
+    return chart
+
+
+def tis_over_time_chart(report: OutcomesReport) -> Chart:
+    """Median TIS (with interquartile range) at weeks 12, 24 and 52: a small panel per
+    treatment, the largest MAX_PANELS."""
+    rows = [row for row in _shown_rows(report) if any(row.weeks[w].tis.n for w in WEEKS)]
+    shown = _largest(rows, MAX_PANELS)
+    chart = Chart(
+        "chart-tis-over-time", "Total improvement score over time (median and IQR)", WIDTH, 0
+    )
+    panels = []
+    for row in shown:
+        points, missing = [], []
         for week in WEEKS:
             summary = row.weeks[week].tis
-            if summary.median is None:
-                parts.append(f"week {week} no visits")
+            if summary.median is None or summary.q1 is None or summary.q3 is None:
+                missing.append(week)
                 continue
-            x = left + (right - left) * week / horizon + offset
-            y = bottom - (bottom - top) * summary.median / 100
-            points.append((x, y))
-            assert summary.q1 is not None and summary.q3 is not None
-            y1 = bottom - (bottom - top) * summary.q1 / 100
-            y3 = bottom - (bottom - top) * summary.q3 / 100
-            chart.add(Line(x, y1, x, y3, stroke=colour, width=1.5))
-            chart.add(Rect(x - 3, y - 3, 6, 6, colour, title=f"median {_fmt(summary.median)}"))
-            parts.append(
-                f"week {week} median {_fmt(summary.median)} (IQR {_fmt(summary.q1)}–"
-                f"{_fmt(summary.q3)}, n={summary.n})"
-            )
-        if len(points) > 1:
-            chart.add(Path(tuple(points), colour, width=1.5))
-        described.append(f"{_series_label(row)}: " + ", ".join(parts))
-    if not shown:
-        chart.add(Text(WIDTH / 2, (top + bottom) / 2, "No visits near these weeks.",
-                       anchor="middle"))  # fmt: skip
-    chart.description = "; ".join(described) or "No visits near these weeks."
+            points.append(PanelPoint(week, summary.median, summary.q1, summary.q3, summary.n))
+        label = f"{_series_label(row)} (n={row.evaluable.count})"
+        panels.append(Panel(label, tuple(points), tuple(missing)))
+    weeks_with_data = [p.week for panel in panels for p in panel.points]
+    small_multiples(
+        chart,
+        panels,
+        x_ticks=[0, *(w for w in WEEKS if w <= max(weeks_with_data, default=WEEKS[-1]))],
+        y_max=100,
+        y_ticks=(0, 20, 40, 60, 80, 100),
+        # ACR/EULAR thresholds of the adult criteria (Aggarwal et al., Arthritis Rheumatol
+        # 2017): minimal ≥ 20, moderate ≥ 40, major ≥ 60.
+        guides=((20, "minimal (adult)"), (40, "moderate"), (60, "major")),
+        empty="No visits near these weeks.",
+    )
     if len(rows) > len(shown):
         chart.note = f"The {len(shown)} largest of {len(rows)} groups are shown."
     return chart
@@ -345,8 +459,9 @@ def report_charts(report: OutcomesReport) -> list[Chart]:
 def to_svg(chart: Chart) -> SafeString:
     """Inline SVG; every text is escaped."""
     anchor = {"start": "start", "middle": "middle", "end": "end"}
+    classes = "report-chart wide" if chart.width > WIDTH else "report-chart"
     parts = [
-        f'<svg class="report-chart" viewBox="0 0 {chart.width:.0f} {chart.height:.0f}" '
+        f'<svg class="{classes}" viewBox="0 0 {chart.width:.0f} {chart.height:.0f}" '
         f'role="img" aria-labelledby="{chart.chart_id}-title {chart.chart_id}-desc" '
         f'xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif">',
         f'<title id="{chart.chart_id}-title">{escape(chart.title)}</title>',

@@ -300,28 +300,20 @@ def table_workbook(
     description: list[tuple[str, str]],
     notes: Iterable[tuple[str, str]] = (),
 ) -> bytes:
-    """A workbook of one table sheet and an "About" sheet (filters, notes, definitions)."""
+    """A workbook of one table sheet (columns fitted, numbers formatted: reports.xlsx) and an
+    "About" sheet (filters, notes, definitions)."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
 
-    from reports.xlsx import _xlsx_value
+    from reports.xlsx import TableSheet, about_row, about_sheet
 
     book = Workbook(write_only=True)
-    bold = Font(bold=True)
-    sheet = book.create_sheet(title)
-    sheet.freeze_panes = "E2"
-    header = []
-    for name in columns:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    sheet = TableSheet(book, title, list(columns), freeze="E2")
     for row in rows:
-        sheet.append([_xlsx_value(value) for value in row])
-    about = book.create_sheet("About")
+        sheet.append(row)
+    sheet.close()
+    about = about_sheet(book, "About")
     for name, value in [*description, *notes]:
-        about.append([name, value])
+        about_row(about, name, value)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

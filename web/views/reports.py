@@ -43,11 +43,14 @@ from reports.filters import (
     Stratify,
     parse_filters,
 )
+from reports.glucocorticoid import dose_over_time, glucocorticoid_chart
 from reports.models import ExportJob
 from reports.outcomes import (
     CLASSIFICATION_LABELS,
+    NOT_COMPUTED,
     POPULATION_LABELS,
     OutcomeRow,
+    OutcomesReport,
     outcomes_by_treatment,
 )
 from reports.selectors import (
@@ -88,6 +91,12 @@ def _form_context(filters: ReportFilters, errors: list[tuple[str, str]]) -> dict
         "filters": filters,
         "errors": errors,
         "error_fields": {field for field, _ in errors},
+        # Typed as YYYY-MM-DD, like every date of the registry's forms (web.forms.DATE_HINT):
+        # a browser's date picker shows the user's locale instead, e.g. mm/dd/yyyy.
+        "date_fields": [
+            ("start_from", "Started from", filters.start_from),
+            ("start_to", "Started up to", filters.start_to),
+        ],
         "choices": {
             "sites": list(Site.objects.order_by("code").values_list("code", "name")),
             "diagnoses": Diagnosis.choices,
@@ -127,6 +136,27 @@ def drilldown_query(filters: ReportFilters, row: OutcomeRow) -> str:
     return filters.query_string(stratify=None, **narrowed)
 
 
+def best_category_cells(row: OutcomeRow) -> list[dict[str, Any]]:
+    """The best ACR/EULAR category counts of a row, in category order and then "not computed",
+    each with its name and share for the cell's tooltip."""
+    cells = []
+    for key in (*CATEGORIES, NOT_COMPUTED):
+        share = row.best_category[key]
+        percent = "" if share.percent is None else f" ({share.percent:.0f} %)"
+        name = charts.CATEGORY_LABELS[key]
+        cells.append({"key": key, "count": share.count, "title": f"{name}: {share.count}{percent}"})
+    return cells
+
+
+def _charts(report: OutcomesReport, disclosure: Disclosure) -> list[charts.Chart]:
+    """The page's charts: the report's, and the glucocorticoid doses over time (one more query,
+    not made for a report without rows, which draws no chart)."""
+    if not report.rows:
+        return []
+    doses = dose_over_time(report.filters, disclosure=disclosure)
+    return [*charts.report_charts(report), glucocorticoid_chart(doses)]
+
+
 @login_required
 @require_GET
 def outcomes(request: HttpRequest) -> HttpResponse:
@@ -135,7 +165,8 @@ def outcomes(request: HttpRequest) -> HttpResponse:
     report = None
     if not errors:
         try:
-            report = outcomes_by_treatment(filters, disclosure=Disclosure.for_user(request.user))
+            disclosure = Disclosure.for_user(request.user)
+            report = outcomes_by_treatment(filters, disclosure=disclosure)
         except InputError as exc:
             # An endpoint that does not exist (the other filters were checked above).
             filters, errors = ReportFilters(), exc.errors
@@ -144,8 +175,11 @@ def outcomes(request: HttpRequest) -> HttpResponse:
     if report is not None:
         context.update(
             report=report,
-            rows=[(row, drilldown_query(filters, row)) for row in report.rows],
-            charts=[(chart, charts.to_svg(chart)) for chart in charts.report_charts(report)],
+            rows=[
+                (row, drilldown_query(filters, row), best_category_cells(row))
+                for row in report.rows
+            ],
+            charts=[(chart, charts.to_svg(chart)) for chart in _charts(report, disclosure)],
             query=filters.query_string(),
             weeks=WEEKS,
             categories=CATEGORIES,
@@ -240,6 +274,7 @@ def episodes(request: HttpRequest) -> HttpResponse:
             query=filters.query_string(),
             weeks=WEEKS,
             own_sites=list(sites_for(request.user, Action.READ).values_list("code", flat=True)),
+            drug_labels=dict(Drug.choices),
         )
     return render(request, "reports/episodes.html", context, status=400 if errors else 200)
 
