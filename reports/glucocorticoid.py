@@ -4,9 +4,8 @@ the same axes as the TIS chart (reports.charts.small_multiples), so the two read
 does the score improve while the glucocorticoid is tapered?
 
 Which dose counts at a time point:
-- week 0: the dose recorded at the episode's baseline visit (DESIGN.md "References for a
-  response": the latest visit from 30 days before the start up to the start), as the report's
-  glucocorticoid change uses it;
+- week 0: the dose recorded at the episode's baseline visit (docs/scoring.md §7: the latest visit
+  from 30 days before the start up to the start), as the report's glucocorticoid change uses it;
 - week 12, 24, 52: the dose at the visit of the episode's window nearest to that week within
   ±4 weeks (of two equally near, the earlier), the TIS weeks' rule (reports.selectors.WEEKS),
   among the visits where a dose was recorded: "not recorded" is not 0 mg.

@@ -70,8 +70,7 @@ def _last_visit() -> Subquery:
 
 def _n_open_queries() -> Coalesce:
     open_queries = (
-        DataQuery.objects.filter(visit__patient_id=OuterRef("pk"))
-        .exclude(status=DataQuery.Status.CLOSED)
+        DataQuery.objects.filter(visit__patient_id=OuterRef("pk"), status=DataQuery.Status.OPEN)
         .order_by()
         .values("visit__patient_id")
         .annotate(n=Count("id"))
@@ -181,8 +180,8 @@ def patient_list(
     elif status == OPEN_QUERIES:
         patients = patients.filter(
             Exists(
-                DataQuery.objects.filter(visit__patient_id=OuterRef("pk")).exclude(
-                    status=DataQuery.Status.CLOSED
+                DataQuery.objects.filter(
+                    visit__patient_id=OuterRef("pk"), status=DataQuery.Status.OPEN
                 )
             )
         )
@@ -308,9 +307,10 @@ def visit_with_instruments(pk: int) -> Visit | None:
 
 
 def open_query_counts(visit_ids: list[int]) -> dict[int, int]:
+    # "Open" as the visit page says it: still waiting for an answer (an answered query waits for
+    # the monitor, and is counted apart there).
     return dict(
-        DataQuery.objects.filter(visit_id__in=visit_ids)
-        .exclude(status=DataQuery.Status.CLOSED)
+        DataQuery.objects.filter(visit_id__in=visit_ids, status=DataQuery.Status.OPEN)
         .order_by()
         .values("visit_id")
         .annotate(n=Count("id"))

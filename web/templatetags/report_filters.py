@@ -25,6 +25,7 @@ FIELD_LABELS = {
     "classification_subgroup": "EULAR/ACR subgroup",
     "population": "Adult or juvenile",
     "refractory": "Refractory at the episode's start",
+    "lung": "Interstitial lung disease",
     "start_from": "Started from",
     "start_to": "Started up to",
     "group_by": "Group by",
@@ -35,8 +36,8 @@ FIELD_LABELS = {
 # always has a value (drug by default) and `page` is the position in a list: neither is one.
 CHIP_PARAMETERS = (
     "site", "diagnosis", "serology", "drug", "drug_class", "classification",
-    "classification_subgroup", "population", "refractory", "start_from", "start_to",
-    "stratify", "endpoint",
+    "classification_subgroup", "population", "refractory", "lung", "start_from",
+    "start_to", "stratify", "endpoint",
 )  # fmt: skip
 # The `choices` of the form context holding each parameter's labels.
 _CHOICES = {
@@ -48,6 +49,7 @@ _CHOICES = {
     "classification_subgroup": "classification_subgroups",
     "population": "populations",
     "refractory": "refractory",
+    "lung": "lung",
     "stratify": "stratify",
     "endpoint": "endpoints",
 }

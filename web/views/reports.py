@@ -35,6 +35,7 @@ from reports.dictionary import (
 from reports.disclosure import SUPPRESSED, Disclosure
 from reports.endpoints import endpoint_choices
 from reports.filters import (
+    LUNG_CHOICES,
     PROBABLE_OR_DEFINITE,
     REFRACTORY_CHOICES,
     UNCLASSIFIED,
@@ -105,6 +106,7 @@ def _form_context(filters: ReportFilters, errors: list[tuple[str, str]]) -> dict
             "drug_classes": DrugClass.choices,
             "populations": list(POPULATION_LABELS.items()),
             "refractory": REFRACTORY_CHOICES,
+            "lung": LUNG_CHOICES,
             "group_by": GroupBy.CHOICES,
             "stratify": Stratify.CHOICES,
             "classification": CLASSIFICATION_CHOICES,
