@@ -1,5 +1,6 @@
 /* The report filters' compact multi-selects (web/templates/reports/_multi.html): keep each
-   summary listing what is ticked, and close an open list on Escape or a click elsewhere.
+   summary listing what is ticked, and close an open list on Escape, a click elsewhere or when
+   the keyboard focus leaves it (an open list must not hide the fields and the button below).
    Without this script the lists still work: the summary then shows what was applied. */
 (function () {
   "use strict";
@@ -23,11 +24,13 @@
         }
       });
     });
-    document.addEventListener("click", function (event) {
+    function closeOthers(event) {
       all.forEach(function (details) {
         if (details.open && !details.contains(event.target)) { details.open = false; }
       });
-    });
+    }
+    document.addEventListener("click", closeOthers);
+    document.addEventListener("focusin", closeOthers);
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
