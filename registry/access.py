@@ -110,9 +110,10 @@ class Grants:
         allowed = roles_for(what)
         return any(role in allowed for _, role in self.memberships)
 
-    def site_ids(self, action: Action | str) -> set[int] | None:
-        """The ids of the sites where the user may do `action`; None means every site."""
-        allowed = roles_allowing(action)
+    def site_ids(self, action: Action | Step | str) -> set[int] | None:
+        """The ids of the sites where the user may do `action` (or take a step of the review);
+        None means every site."""
+        allowed = roles_for(action)
         ids: set[int] = set()
         for site_id, role in self.memberships:
             if role not in allowed:

@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crf.models import DataQuery, ProInvitation, Visit, VitalStatus
-from registry.access import Action, Grants, Step, roles_for
+from registry.access import Action, Grants, Step
 from registry.models import Patient
 from web.selectors import COUNT_CAP, OVERDUE_AFTER_DAYS, overdue_cutoff
 
@@ -101,15 +101,7 @@ def scope(grants: Grants, what: Action | Step, current_site_id: int | None) -> s
     """
     if current_site_id is not None:
         return {current_site_id} if grants.can(what, current_site_id) else set()
-    allowed = roles_for(what)
-    ids: set[int] = set()
-    for site_id, role in grants.memberships:
-        if role not in allowed:
-            continue
-        if site_id is None:  # a registry-wide (data manager) membership
-            return None
-        ids.add(site_id)
-    return ids
+    return grants.site_ids(what)
 
 
 def _at(ids: set[int] | None, site_field: str) -> Q:
