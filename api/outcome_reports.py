@@ -126,7 +126,9 @@ class _SurvivalRowSerializer(serializers.Serializer):
 class _ComparisonSerializer(serializers.Serializer):
     a = serializers.CharField()
     b = serializers.CharField(help_text="The reference group.")
-    n_a = serializers.IntegerField(help_text="Episodes of A.")
+    n_a = serializers.IntegerField(
+        help_text="Episodes of A (patients, grouped by initial regimen)."
+    )
     n_b = serializers.IntegerField()
     patients_a = serializers.IntegerField()
     patients_b = serializers.IntegerField()

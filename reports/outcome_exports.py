@@ -12,6 +12,7 @@ from typing import Any
 
 from reports.builders import SUPPRESSION_NOTE, csv_lines, filters_lines
 from reports.disclosure import SUPPRESSED
+from reports.filters import GroupBy
 from reports.safety import CATEGORIES, CAUSES, COUNTS, SafetyCounts, SafetyReport, SafetyRow
 from reports.statistics import Proportion, Rate, SurvivalAt
 from reports.survival import (
@@ -140,9 +141,13 @@ def comparison_lines(report: SurvivalReport) -> list[tuple[str, str]]:
     if found is None:
         return []
     head = f"{found.a_label} vs {found.b_label} (reference)"
-    episodes = (
-        f"{found.n_a} episodes ({found.patients_a} patients) vs {found.n_b} ({found.patients_b})"
-    )
+    if report.filters.group_by == GroupBy.REGIMEN:  # one row per patient (reports.regimens)
+        episodes = f"{found.patients_a} patients vs {found.patients_b}"
+    else:
+        episodes = (
+            f"{found.n_a} episodes ({found.patients_a} patients) vs {found.n_b} "
+            f"({found.patients_b})"
+        )
     if found.result is None:
         return [(head, found.reason), ("Numbers", episodes)]
     result = found.result
