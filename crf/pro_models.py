@@ -94,6 +94,11 @@ class ProInvitation(models.Model):
         return self.State(self.state).label
 
 
+def pending_invitations() -> Q:
+    """ProInvitation.is_pending as a filter: neither answered nor revoked nor expired."""
+    return Q(submitted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
 def patient_entered_keys(visit_id: int | None) -> set[str]:
     """The keys of a visit's document whose values the patient entered (submitted answers)."""
     if visit_id is None:

@@ -21,9 +21,9 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from crf.models import DataQuery, ProInvitation, Visit, VitalStatus
+from crf.pro_models import pending_invitations as pending
 from registry.access import Action, Grants, Step
 from registry.models import Patient
 from web.selectors import COUNT_CAP, OVERDUE_AFTER_DAYS, overdue_cutoff
@@ -179,12 +179,7 @@ def queries_to_answer(ids: set[int] | None) -> QuerySet[DataQuery]:
 def pending_invitations(ids: set[int] | None) -> QuerySet[ProInvitation]:
     """Neither answered nor revoked nor expired (ProInvitation.is_pending, in the database)."""
     return (
-        ProInvitation.objects.filter(
-            _at(ids, "patient__site"),
-            submitted_at__isnull=True,
-            revoked_at__isnull=True,
-            expires_at__gt=timezone.now(),
-        )
+        ProInvitation.objects.filter(_at(ids, "patient__site"), pending())
         .select_related("patient__site", "visit")
         .order_by("expires_at", "id")
     )

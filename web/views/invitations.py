@@ -13,7 +13,6 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crf.invitations import (
@@ -23,6 +22,7 @@ from crf.invitations import (
     pro_invitation_revoke,
 )
 from crf.models import ProInvitation, Visit
+from crf.pro_models import pending_invitations
 from registry.access import Action, NotVisible, restrict
 from registry.errors import InputError
 from registry.models import Patient
@@ -170,9 +170,7 @@ def invitation_list(request: HttpRequest) -> HttpResponse:
     )
     if state.current_site is not None:
         invitations = invitations.filter(patient__site=state.current_site)
-    pending = invitations.filter(
-        submitted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
-    ).select_related("patient__site", "visit")
+    pending = invitations.filter(pending_invitations()).select_related("patient__site", "visit")
     return render(
         request,
         "web/pro_invitation_list.html",
